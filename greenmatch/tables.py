@@ -149,6 +149,10 @@ def write_table(frame: pd.DataFrame, path, sheet_name: str = "Sheet1") -> None:
             frame.to_json(temporary, orient="records", lines=True, force_ascii=False)
         else:
             frame.to_csv(temporary, index=False, encoding="utf-8-sig")
+        # mkstemp creates the file readable by its owner only; give it the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
