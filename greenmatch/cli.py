@@ -13,7 +13,7 @@ import sys
 
 from greenmatch.errors import GreenmatchError
 
-COMMANDS = ("catalogue", "evaluate", "train", "match", "match_file", "finetune", "push", "pull", "serve", "quickstart")
+COMMANDS = ("catalogue", "evaluate", "train", "calibrate", "match", "match_file", "finetune", "push", "pull", "serve", "quickstart")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -106,4 +106,10 @@ def train_cross_encoder(
 
 
 def _summary(metrics: dict) -> str:
-    return ", ".join(f"{key.split('_')[-1]} {value:.3f}" for key, value in metrics.items() if "ndcg" in key or "mrr" in key or "map" in key)
+    """Format the evaluator's metrics: ``base_*`` is the retriever's own order, the rest the reranked one."""
+    parts = []
+    for key, value in metrics.items():
+        name = key.split("dev_", 1)[-1]
+        if any(metric in name for metric in ("ndcg", "mrr", "map")):
+            parts.append(f"{name.replace('base_', 'retriever ')} {value:.3f}")
+    return ", ".join(parts)

@@ -9,14 +9,21 @@ A trained greenmatch model is one folder:
                              statistics, the not-green threshold and how it was chosen
     MODEL/entry_embeddings.npy   the retriever's entry embeddings, cached
 
-Scoring. For every text the retriever's cosine similarity to each entry is computed; the top
-``shortlist`` entries are scored by the cross-encoder, whose logit is fused with the cosine:
+Scoring. For every text and entry the retrieval score mixes the retriever's cosine similarity
+with a BM25 score over character n-grams (hybrid retrieval: the lexical score catches exact
+product names, the dense one catches paraphrases):
 
-    fused = w * (cosine - mean_c) / std_c + (1 - w) * (logit - mean_l) / std_l
+    retrieval = (1 - a) * (cosine - mean_c) / std_c + a * (bm25 - mean_b) / std_b
 
-with ``w`` (``fusion_weight``) and the statistics chosen on held-out training data. The score
-shown to users is ``tanh(fused)``. The not-green verdict compares one score of the top entry
-(``verdict_score``: ``retriever``, ``fused`` or ``cross_encoder``) with the threshold.
+The top ``shortlist`` entries by that score are scored by the cross-encoder, and its logit is
+fused in:
+
+    fused = w * retrieval + (1 - w) * (logit - mean_l) / std_l
+
+``a`` (``lexical_weight``), ``w`` (``fusion_weight``) and the statistics are chosen on texts
+held out from training. The score shown to users is ``tanh(fused)``. The not-green verdict
+compares one score of the top entry (``verdict_score``: ``retriever``, ``fused`` or
+``cross_encoder``) with the threshold.
 """
 
 import hashlib
@@ -41,8 +48,8 @@ RETRIEVER_FOLDER = "retriever"
 EMBEDDINGS_NAME = "entry_embeddings.npy"
 
 # Used when a model was saved without calibration data: the top retriever cosine below which
-# a text is called not green. Measured on the shipped dev set for m3e-small-based models; it
-# is a rough default, and the CLI says so whenever it applies.
+# a text is called not green. The CLI prints a warning whenever it applies.
+# NOTE: a rough default, not measured; calibrate with `greenmatch calibrate --data FILE`.
 DEFAULT_THRESHOLD = 0.45
 VERDICT_SCORES = ("retriever", "fused", "cross_encoder")
 
@@ -53,8 +60,10 @@ class MatcherConfig:
 
     Args:
         shortlist: entries the cross-encoder reranks per text; None scores every entry.
-        fusion_weight: weight of the standardised retriever cosine in the fused score.
-        cosine_mean, cosine_std, logit_mean, logit_std: standardisation statistics.
+        fusion_weight: weight of the retrieval score in the fused score (1.0: no reranking).
+        lexical_weight: weight of BM25 in the retrieval score (0.0: the retriever alone).
+        cosine_mean, cosine_std, lexical_mean, lexical_std, logit_mean, logit_std:
+            standardisation statistics of the three scores.
         verdict_score: which score of the top entry decides not green.
         threshold: texts whose verdict score is below it are not green.
         threshold_source: how the threshold was chosen, shown in logs and the model card.
@@ -63,8 +72,11 @@ class MatcherConfig:
 
     shortlist: Optional[int] = 20
     fusion_weight: float = 0.5
+    lexical_weight: float = 0.0
     cosine_mean: float = 0.0
     cosine_std: float = 1.0
+    lexical_mean: float = 0.0
+    lexical_std: float = 1.0
     logit_mean: float = 0.0
     logit_std: float = 1.0
     verdict_score: str = "retriever"
@@ -142,6 +154,7 @@ class Matcher:
         self.config = config or MatcherConfig()
         self._entry_embeddings = None
         self._entry_texts = [entry.matching_text for entry in catalogue]
+        self._lexical_index = None
         self.path: Optional[Path] = None
 
     # --- loading and saving --------------------------------------------------------------
@@ -151,8 +164,8 @@ class Matcher:
         """Load a training output folder, or a model published on the Hub.
 
         Raises:
-            ModelNotFoundError: the folder is not a greenmatch model, or the Hub repo cannot be
-                downloaded. The message says which.
+            ModelNotFoundError: the folder is not a greenmatch model. The message says why.
+            HubError: the Hub repo cannot be downloaded. The message says why.
         """
         from sentence_transformers import CrossEncoder, SentenceTransformer
 
@@ -201,6 +214,28 @@ class Matcher:
         (path / (EMBEDDINGS_NAME + ".sha256")).write_text(self._catalogue_digest(), encoding="utf-8")
         self.path = path
 
+    def push_to_hub(
+        self,
+        repo_id: str,
+        private: bool = False,
+        revision: Optional[str] = None,
+        token: Optional[str] = None,
+        commit_message: Optional[str] = None,
+        **kwargs,
+    ) -> str:
+        """Publish the folder this matcher was loaded from or saved to; return the repository URL.
+
+        Changes made in memory after loading are not published: call `save_pretrained` first.
+        The repository layout and the other keyword arguments are those of
+        `greenmatch.hub.push_model`.
+
+        Raises:
+            HubError: the matcher has no folder yet, or a Hub call failed.
+        """
+        from greenmatch.hub import push_matcher
+
+        return push_matcher(self, repo_id, private=private, revision=revision, token=token, commit_message=commit_message, **kwargs)
+
     def _catalogue_digest(self) -> str:
         return hashlib.sha256("\n".join(self._entry_texts).encode("utf-8")).hexdigest()
 
@@ -224,6 +259,23 @@ class Matcher:
         embeddings = self.retriever.encode(list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
         return embeddings @ self.entry_embeddings().T
 
+    def lexical_scores(self, texts: Sequence[str]) -> np.ndarray:
+        """Return the BM25 score of every text for every entry, shape (texts, entries)."""
+        from greenmatch.baselines import BM25Ranker
+
+        if self._lexical_index is None:
+            self._lexical_index = BM25Ranker(self.catalogue)
+        return np.stack([self._lexical_index.score_all(text) for text in texts]).astype(np.float64)
+
+    def retrieval_scores(self, cosines: np.ndarray, lexical: np.ndarray, lexical_weight: Optional[float] = None) -> np.ndarray:
+        """Mix standardised cosine and BM25 scores into the first-stage retrieval score."""
+        weight = self.config.lexical_weight if lexical_weight is None else lexical_weight
+        z_cosine = (cosines - self.config.cosine_mean) / self.config.cosine_std
+        if weight == 0.0:
+            return z_cosine
+        z_lexical = (lexical - self.config.lexical_mean) / self.config.lexical_std
+        return (1.0 - weight) * z_cosine + weight * z_lexical
+
     def cross_encoder_logits(self, pairs: List[tuple], batch_size: int = 32) -> np.ndarray:
         import torch
 
@@ -241,6 +293,7 @@ class Matcher:
         fusion_weight: Optional[float] = None,
         batch_size: int = 32,
         rerank: Optional[bool] = None,
+        lexical_weight: Optional[float] = None,
     ) -> List[dict]:
         """Score every entry for each text.
 
@@ -248,18 +301,22 @@ class Matcher:
         when the fusion weight gives it any say (below 1.0).
 
         Returns:
-            One dict per text with numpy arrays over all entries: ``cosine``, ``logit`` (NaN
-            outside the shortlist), ``fused`` (-inf outside the shortlist, so shortlisted
-            entries rank first) and ``order`` (entry indices, best first).
+            One dict per text with numpy arrays over all entries: ``cosine``, ``lexical``
+            (BM25), ``retrieval`` (their standardised mix), ``logit`` (NaN outside the
+            shortlist or without reranking), ``fused`` (-inf outside the shortlist, so
+            shortlisted entries rank first) and ``order`` (entry indices, best first).
         """
         shortlist = self.config.shortlist if shortlist == "config" else shortlist
         weight = self.config.fusion_weight if fusion_weight is None else fusion_weight
+        texts = list(texts)
         cosines = self.retriever_scores(texts, batch_size=batch_size * 2)
+        lexical = self.lexical_scores(texts)
+        retrieval = self.retrieval_scores(cosines, lexical, lexical_weight)
         num_entries = cosines.shape[1]
         use_cross_encoder = self.cross_encoder is not None and (weight < 1.0 if rerank is None else rerank)
         size = num_entries if shortlist is None else min(int(shortlist), num_entries)
 
-        candidates = [np.argsort(-row)[:size] for row in cosines]
+        candidates = [np.argsort(-row, kind="stable")[:size] for row in retrieval]
         logits = np.full(cosines.shape, np.nan)
         if use_cross_encoder:
             pairs = [(text, self._entry_texts[i]) for text, row in zip(texts, candidates) for i in row]
@@ -269,17 +326,26 @@ class Matcher:
 
         results = []
         for position, row in enumerate(candidates):
-            cosine = cosines[position]
             fused = np.full(num_entries, -np.inf)
-            z_cosine = (cosine[row] - self.config.cosine_mean) / self.config.cosine_std
             if use_cross_encoder:
                 z_logit = (logits[position, row] - self.config.logit_mean) / self.config.logit_std
-                fused[row] = weight * z_cosine + (1.0 - weight) * z_logit
+                fused[row] = weight * retrieval[position, row] + (1.0 - weight) * z_logit
             else:
-                fused[row] = z_cosine
+                fused[row] = retrieval[position, row]
             rest = np.setdiff1d(np.arange(num_entries), row, assume_unique=True)
-            order = np.concatenate([row[np.argsort(-fused[row], kind="stable")], rest[np.argsort(-cosine[rest], kind="stable")]])
-            results.append({"cosine": cosine, "logit": logits[position], "fused": fused, "order": order})
+            order = np.concatenate(
+                [row[np.argsort(-fused[row], kind="stable")], rest[np.argsort(-retrieval[position, rest], kind="stable")]]
+            )
+            results.append(
+                {
+                    "cosine": cosines[position],
+                    "lexical": lexical[position],
+                    "retrieval": retrieval[position],
+                    "logit": logits[position],
+                    "fused": fused,
+                    "order": order,
+                }
+            )
         return results
 
     def verdict_value(self, scored: dict, verdict_score: Optional[str] = None) -> float:
@@ -288,7 +354,7 @@ class Matcher:
         top = scored["order"][0]
         reranked = not np.all(np.isnan(scored["logit"]))
         if kind == "retriever" or not reranked:
-            return float(np.max(scored["cosine"]))
+            return float(np.max(scored["retrieval"]))
         if kind == "cross_encoder":
             return float(np.nanmax(scored["logit"]))
         return float(scored["fused"][top])
@@ -327,7 +393,7 @@ class Matcher:
                 entry = self.catalogue.entries[index]
                 fused = scored["fused"][index]
                 logit = scored["logit"][index]
-                score = math.tanh(fused) if np.isfinite(fused) else math.tanh((scored["cosine"][index] - self.config.cosine_mean) / self.config.cosine_std)
+                score = math.tanh(fused if np.isfinite(fused) else scored["retrieval"][index])
                 matches.append(
                     Match(
                         rank=rank,
@@ -356,15 +422,18 @@ class Matcher:
         # Chinese text takes about one token per character; two slots go to [CLS] and [SEP].
         return int(getattr(self.retriever, "max_seq_length", 128) or 128) - 2
 
-    def rankers(self) -> list:
-        """Return the three ways of ranking a trained model is compared by.
+    def rankers(self, full_scoring: bool = False) -> list:
+        """Return the ways of ranking a trained model is compared by.
 
-        The retriever alone, retrieve-then-rerank as configured, and the cross-encoder over
-        every entry (the original's way).
+        The retriever alone, retrieve-then-rerank as configured, and with ``full_scoring``
+        the cross-encoder over every entry (the original's way, 211 pairs per text).
         """
-        rankers = [_MatcherRanker(self, "检索器（SimCSE）", fusion_weight=1.0, shortlist=0, verdict_score="retriever")]
+        rankers = [_MatcherRanker(self, "检索器（SimCSE）", fusion_weight=1.0, shortlist=0, verdict_score="retriever", lexical_weight=0.0)]
+        if self.config.lexical_weight > 0:
+            rankers.append(_MatcherRanker(self, "混合检索（SimCSE + BM25）", fusion_weight=1.0, shortlist=0, verdict_score="retriever"))
         if self.cross_encoder is not None:
             rankers.append(_MatcherRanker(self, "检索后重排（greenmatch）", fusion_weight=None, shortlist="config", verdict_score=None))
+        if self.cross_encoder is not None and full_scoring:
             rankers.append(_MatcherRanker(self, "交叉编码器全量打分（原方法）", fusion_weight=0.0, shortlist=None, verdict_score="cross_encoder"))
         return rankers
 
@@ -372,22 +441,24 @@ class Matcher:
 class _MatcherRanker:
     """Adapter from a Matcher with fixed settings to the `Ranker` interface used by evaluation."""
 
-    def __init__(self, matcher: Matcher, name: str, fusion_weight, shortlist, verdict_score):
+    def __init__(self, matcher: Matcher, name: str, fusion_weight, shortlist, verdict_score, lexical_weight=None):
         self.matcher = matcher
         self.name = name
         self.fusion_weight = fusion_weight
         self.shortlist = shortlist
         self.verdict_score = verdict_score
-        configured = verdict_score in (None, matcher.config.verdict_score)
+        self.lexical_weight = lexical_weight
+        configured = verdict_score in (None, matcher.config.verdict_score) and lexical_weight in (None, matcher.config.lexical_weight)
         self.threshold = matcher.config.threshold if configured else None
 
     def rank(self, texts: Sequence[str], top_k: int = 10) -> List[Ranking]:
         shortlist = 1 if self.shortlist == 0 else self.shortlist
         rankings = []
-        for scored in self.matcher.score(texts, shortlist=shortlist, fusion_weight=self.fusion_weight):
+        scored_texts = self.matcher.score(texts, shortlist=shortlist, fusion_weight=self.fusion_weight, lexical_weight=self.lexical_weight)
+        for scored in scored_texts:
             if self.fusion_weight == 1.0:
-                order = np.argsort(-scored["cosine"], kind="stable")
-                values = scored["cosine"]
+                order = np.argsort(-scored["retrieval"], kind="stable")
+                values = scored["retrieval"]
             else:
                 order = scored["order"]
                 values = scored["fused"]

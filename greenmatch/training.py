@@ -287,15 +287,10 @@ def _last_checkpoint(folder: Path) -> Optional[str]:
 
 def train(config: TrainConfig) -> Path:
     """Run every stage and write the model folder. Returns its path."""
-    from greenmatch.calibration import calibrate
-    from greenmatch.matcher import Matcher, MatcherConfig
-    from greenmatch.model_card import write_model_card
-
     started = time.time()
     output = Path(config.output_dir)
     output.mkdir(parents=True, exist_ok=True)
-    base = resolve_base_model(config.base_model)
-    logger.info("Training greenmatch (%s preset) from %s into %s", config.preset, base.name, output)
+    logger.info("Training greenmatch (%s preset) into %s", config.preset, output)
 
     data = prepare_data(config)
     retriever = train_retriever(config, data)
@@ -306,10 +301,26 @@ def train(config: TrainConfig) -> Path:
         cross_encoder, cross_metrics = train_reranker(config, data, retriever)
     timings["cross_encoder_s"] = round(time.time() - started - timings["retriever_s"], 1)
 
+    finish_training(config, data, retriever, cross_encoder, cross_metrics, timings=timings, started=started)
+    return output
+
+
+def finish_training(config: TrainConfig, data: TrainingData, retriever, cross_encoder, cross_metrics: dict, timings=None, started=None) -> Path:
+    """Stage 3: calibrate the matcher on the selection set and write its files and model card."""
+    from greenmatch.calibration import calibrate
+    from greenmatch.matcher import Matcher, MatcherConfig
+    from greenmatch.model_card import write_model_card
+
+    output = Path(config.output_dir)
+    base = resolve_base_model(config.base_model)
     matcher_config = MatcherConfig(shortlist=config.shortlist, max_length=config.max_length, base_model=base.name, base_model_licence=base.licence)
     matcher = Matcher(retriever, cross_encoder, data.catalogue, matcher_config)
-    calibration = calibrate(matcher, data.selection, target_precision=config.target_precision, shortlist=config.shortlist) if data.selection else {}
-    timings["total_s"] = round(time.time() - started, 1)
+    calibration = {}
+    if data.selection:
+        calibration = calibrate(matcher, data.selection, target_precision=config.target_precision, shortlist=config.shortlist)
+    timings = dict(timings or {})
+    if started is not None:
+        timings["total_s"] = round(time.time() - started, 1)
 
     matcher.config.training = {
         "preset": config.preset,
@@ -331,7 +342,7 @@ def train(config: TrainConfig) -> Path:
     matcher.save_pretrained(output)
     write_model_card(output, matcher.config)
     shutil.rmtree(output / "checkpoints" / "backbone", ignore_errors=True)
-    logger.info("Training finished in %.1f s; model saved to %s", timings["total_s"], output)
+    logger.info("Model saved to %s (timings: %s)", output, timings)
     return output
 
 

@@ -1,0 +1,24 @@
+"""Both stages in one run: SimCSE retriever, cross-encoder, calibration (same as ``greenmatch train``).
+
+    python recipes/train.py --config recipes/configs/quick.yaml
+    accelerate launch recipes/train.py --config recipes/configs/quick.yaml
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _common import parse_train_config, setup_logging  # noqa: E402
+
+from greenmatch.training import train  # noqa: E402
+
+
+def main() -> None:
+    setup_logging()
+    output = train(parse_train_config())
+    print(f"模型已保存到 {output}")
+
+
+if __name__ == "__main__":
+    main()
