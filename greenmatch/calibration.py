@@ -129,6 +129,7 @@ def calibrate(
         # Shown to users in the CLI and the model card, so it is Chinese.
         config.threshold_source = f"在 {len(texts)} 条留出的标注文本（其中非绿色 {int((~is_green).sum())} 条）上校准，{goal}，非绿色 F1 {f1:.3f}"
         report.update({"verdict_auroc": verdict_auroc, "verdict_score": config.verdict_score, "threshold": threshold, "not_green_f1": f1})
+        _fit_display_scale(matcher, rescored, is_green)
         logger.info(
             "Not-green verdict on the %s score (AUROC by score: %s), threshold %.4f, selection F1 %.3f",
             config.verdict_score,
@@ -139,6 +140,18 @@ def calibrate(
     else:
         logger.warning("The selection set has no not-green texts (or only those); the default threshold stays")
     return report
+
+
+def _fit_display_scale(matcher: Matcher, scored: List[dict], is_green: np.ndarray) -> None:
+    """Centre the displayed score where green and not-green texts part, and scale it by the spread of top scores."""
+    config = matcher.config
+    top_fused = np.array([s["fused"][s["order"][0]] for s in scored])
+    same_score = config.verdict_score == "fused" or (config.verdict_score == "retriever" and config.fusion_weight == 1.0)
+    if same_score:
+        config.display_center = float(config.threshold)
+    else:
+        config.display_center = float((np.median(top_fused[is_green]) + np.median(top_fused[~is_green])) / 2)
+    config.display_scale = float(top_fused.std() or 1.0)
 
 
 def _mean_hit_at_1(top_indices: np.ndarray, selection: List[LabelledText], matcher: Matcher) -> float:

@@ -67,6 +67,7 @@ class MatcherConfig:
         verdict_score: which score of the top entry decides not green.
         threshold: texts whose verdict score is below it are not green.
         threshold_source: how the threshold was chosen, shown in logs and the model card.
+        display_center, display_scale: map fused scores to the score users see (`Matcher.display_score`).
         max_length: token limit of the cross-encoder inputs.
     """
 
@@ -81,6 +82,8 @@ class MatcherConfig:
     logit_std: float = 1.0
     verdict_score: str = "retriever"
     threshold: float = DEFAULT_THRESHOLD
+    display_center: float = 0.0
+    display_scale: float = 1.0
     threshold_source: str = "default"
     max_length: int = 128
     base_model: str = ""
@@ -393,7 +396,7 @@ class Matcher:
                 entry = self.catalogue.entries[index]
                 fused = scored["fused"][index]
                 logit = scored["logit"][index]
-                score = math.tanh(fused if np.isfinite(fused) else scored["retrieval"][index])
+                score = self.display_score(fused if np.isfinite(fused) else scored["retrieval"][index])
                 matches.append(
                     Match(
                         rank=rank,
@@ -417,6 +420,16 @@ class Matcher:
                 )
             )
         return results[0] if single else results
+
+    def display_score(self, fused: float) -> float:
+        """Map a fused score to the (-1, 1) score users see: ``tanh((fused - center) / scale)``.
+
+        Raw fused scores are sums of z-scores, and the top entries sit several standard
+        deviations above the mean, where a plain tanh reads 1.0000 for all of them. Calibration
+        centres the scale on the not-green threshold where the verdict uses the same score, so
+        a positive score is above the threshold, and spreads it by the spread of top scores.
+        """
+        return math.tanh((float(fused) - self.config.display_center) / self.config.display_scale)
 
     def _character_limit(self) -> int:
         # Chinese text takes about one token per character; two slots go to [CLS] and [SEP].

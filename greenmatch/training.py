@@ -24,6 +24,9 @@ from typing import List, Optional
 
 import numpy as np
 
+from accelerate import PartialState
+from accelerate.utils import parse_flag_from_env
+
 from greenmatch.base_model import resolve_base_model
 from greenmatch.catalogue import Catalogue
 from greenmatch.labelled import LabelledText, load_dataset_or_file
@@ -174,7 +177,16 @@ def prepare_data(config: TrainConfig) -> TrainingData:
 
 
 def _trainer_kwargs(config: TrainConfig) -> dict:
-    return {"use_cpu": True} if config.use_cpu else {}
+    return {"use_cpu": True} if config.use_cpu or parse_flag_from_env("ACCELERATE_USE_CPU") else {}
+
+
+def process_state() -> PartialState:
+    """Return the accelerate process state; on CPU-only machines it forms a group of CPU processes.
+
+    Under ``accelerate launch`` every process trains, and only the main process writes files.
+    Without a launcher this is a single process and the guards below cost nothing.
+    """
+    return PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU"))
 
 
 def train_retriever(config: TrainConfig, data: TrainingData):
@@ -212,9 +224,13 @@ def train_retriever(config: TrainConfig, data: TrainingData):
 
     model.model_card_data.language = ["zh"]
     model.model_card_data.license = base.licence_id
-    model.save(str(output))
-    (output / STAGE_DONE).write_text(time.strftime("%Y-%m-%d %H:%M:%S"), encoding="utf-8")
-    logger.info("Saved the retriever to %s", output)
+    state = process_state()
+    state.wait_for_everyone()
+    if state.is_main_process:
+        model.save(str(output))
+        (output / STAGE_DONE).write_text(time.strftime("%Y-%m-%d %H:%M:%S"), encoding="utf-8")
+        logger.info("Saved the retriever to %s", output)
+    state.wait_for_everyone()
     return model
 
 
@@ -239,7 +255,9 @@ def train_reranker(config: TrainConfig, data: TrainingData, retriever):
     )
     queries = collect_queries(data.catalogue, data.cross_generated, data.examples)
     key = fingerprint(data.catalogue.to_records(), [asdict(q) for q in queries], [i.text for i in data.not_green], pair_config, str(output / "retriever"))
-    pairs = cached_pairs(output / "cache", key, lambda: build_pairs(data.catalogue, queries, data.not_green, retriever, pair_config))
+    state = process_state()
+    with state.main_process_first():
+        pairs = cached_pairs(output / "cache", key, lambda: build_pairs(data.catalogue, queries, data.not_green, retriever, pair_config))
     if config.max_cross_pairs and len(pairs) > config.max_cross_pairs:
         logger.info("Sampling %d of %d training pairs (max_cross_pairs)", config.max_cross_pairs, len(pairs))
         pairs = pairs.shuffle(seed=config.seed).select(range(config.max_cross_pairs))
@@ -251,8 +269,10 @@ def train_reranker(config: TrainConfig, data: TrainingData, retriever):
     dev_samples = reranking_samples(dev_queries, data.catalogue, rankings, shortlist=min(config.shortlist, 10))
 
     backbone = output / "checkpoints" / "backbone"
-    retriever[0].auto_model.save_pretrained(str(backbone))
-    retriever[0].tokenizer.save_pretrained(str(backbone))
+    if state.is_main_process:
+        retriever[0].auto_model.save_pretrained(str(backbone))
+        retriever[0].tokenizer.save_pretrained(str(backbone))
+    state.wait_for_everyone()
     model = build_cross_encoder(str(backbone), max_length=config.max_length)
 
     checkpoint = _last_checkpoint(output / "checkpoints" / "cross") if config.resume else None
@@ -267,8 +287,11 @@ def train_reranker(config: TrainConfig, data: TrainingData, retriever):
                 resume_from_checkpoint=checkpoint, **_trainer_kwargs(config),
             )
         )
-    model.save(str(output))
-    (output / "cross_encoder.done").write_text(json.dumps(metrics, ensure_ascii=False), encoding="utf-8")
+    state.wait_for_everyone()
+    if state.is_main_process:
+        model.save(str(output))
+        (output / "cross_encoder.done").write_text(json.dumps(metrics, ensure_ascii=False), encoding="utf-8")
+    state.wait_for_everyone()
     return model, metrics
 
 
@@ -301,7 +324,8 @@ def train(config: TrainConfig) -> Path:
         cross_encoder, cross_metrics = train_reranker(config, data, retriever)
     timings["cross_encoder_s"] = round(time.time() - started - timings["retriever_s"], 1)
 
-    finish_training(config, data, retriever, cross_encoder, cross_metrics, timings=timings, started=started)
+    if process_state().is_main_process:
+        finish_training(config, data, retriever, cross_encoder, cross_metrics, timings=timings, started=started)
     return output
 
 

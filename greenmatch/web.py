@@ -151,14 +151,16 @@ def highlight_shared(query: str, text: str) -> str:
 def score_bar(score: float) -> str:
     """Return an inline-styled bar whose filled width is the score, with the number beside it.
 
-    Scores are ``tanh`` of the fused score, so they lie in (-1, 1). The bar fills
-    ``max(score, 0)`` of its width, so a negative score shows an empty bar and its number.
+    Scores lie in (-1, 1), and 0 is where the model's green threshold sits (see
+    `Matcher.display_score`). The bar fills ``(score + 1) / 2`` of its width: green at or
+    above 0, grey below.
     """
-    width = max(0.0, min(1.0, float(score))) * 100
+    width = (max(-1.0, min(1.0, float(score))) + 1.0) / 2 * 100
+    colour = "#16a34a" if score >= 0 else "#9ca3af"
     return (
         '<div style="display:flex;align-items:center;gap:8px;min-width:160px">'
         '<div style="flex:1;height:10px;background:#e5e7eb;border-radius:5px;overflow:hidden">'
-        f'<div class="gm-bar" style="width:{width:.1f}%;height:100%;background:#16a34a"></div>'
+        f'<div class="gm-bar" style="width:{width:.1f}%;height:100%;background:{colour}"></div>'
         "</div>"
         f'<span style="font-variant-numeric:tabular-nums">{float(score):.4f}</span>'
         "</div>"

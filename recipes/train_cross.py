@@ -20,16 +20,15 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import parse_train_config, setup_logging  # noqa: E402
-from accelerate import PartialState  # noqa: E402
 
-from greenmatch.training import STAGE_DONE, finish_training, prepare_data, train_reranker, train_retriever  # noqa: E402
+from greenmatch.training import STAGE_DONE, finish_training, prepare_data, process_state, train_reranker, train_retriever  # noqa: E402
 
 logger = logging.getLogger("train_cross")
 
 
 def main() -> None:
     setup_logging()
-    state = PartialState()
+    state = process_state()
 
     # 1. Arguments and data.
     config = parse_train_config()
@@ -39,8 +38,7 @@ def main() -> None:
     # 2. The retriever: reuse stage 1's output, or train it now.
     if (Path(config.output_dir) / "retriever" / STAGE_DONE).exists():
         config.resume = True
-    with state.main_process_first():
-        retriever = train_retriever(config, data)
+    retriever = train_retriever(config, data)
 
     # 3. Pairs and the cross-encoder (the reranking evaluator runs before and after training).
     cross_encoder, metrics = train_reranker(config, data, retriever)
@@ -49,6 +47,7 @@ def main() -> None:
     if state.is_main_process:
         output = finish_training(config, data, retriever, cross_encoder, metrics)
         print(f"模型已保存到 {output}")
+    state.destroy_process_group()
 
 
 if __name__ == "__main__":

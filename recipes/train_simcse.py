@@ -18,18 +18,17 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import parse_train_config, setup_logging  # noqa: E402
-from accelerate import PartialState  # noqa: E402
 
 from greenmatch.baselines import BiEncoderRanker  # noqa: E402
 from greenmatch.evaluation import evaluate_ranker  # noqa: E402
-from greenmatch.training import prepare_data, train_retriever  # noqa: E402
+from greenmatch.training import prepare_data, process_state, train_retriever  # noqa: E402
 
 logger = logging.getLogger("train_simcse")
 
 
 def main() -> None:
     setup_logging()
-    state = PartialState()
+    state = process_state()
 
     # 1. Arguments and data: every process builds the same queries from the same seed.
     config = parse_train_config()
@@ -51,6 +50,7 @@ def main() -> None:
         after = evaluate_ranker(BiEncoderRanker(retriever, data.catalogue, name="simcse"), data.selection, data.catalogue)
         logger.info("Selection set after training: hit@1 %.3f, AUROC %s", after.metrics["hit@1"], after.metrics.get("auroc"))
         print(f"检索器已保存到 {os.path.join(config.output_dir, 'retriever')}")
+    state.destroy_process_group()
 
 
 if __name__ == "__main__":

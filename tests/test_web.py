@@ -113,9 +113,10 @@ def test_table_has_chinese_headers(catalogue):
     assert headers == ["排名", "代码", "条目名称", "一级类别", "二级类别", "分数"]
 
 
-def test_table_bar_width_is_score(catalogue):
+def test_table_bar_width_maps_score(catalogue):
     table = render_results_table(make_result(catalogue), catalogue)
-    assert re.findall(r'class="gm-bar" style="width:([\d.]+)%', table) == ["80.0", "0.0"]
+    # Scores 0.8 and -0.3 fill (score + 1) / 2 of the bar.
+    assert re.findall(r'class="gm-bar" style="width:([\d.]+)%', table) == ["90.0", "35.0"]
 
 
 def test_table_shows_score_numbers(catalogue):
