@@ -76,40 +76,26 @@ def calibrate(
     config.cosine_mean, config.cosine_std = float(cosines.mean()), float(cosines.std() or 1.0)
     config.lexical_mean, config.lexical_std = float(lexical.mean()), float(lexical.std() or 1.0)
 
-    lexical_hits = {}
+    lexical_quality = {}
     for weight in LEXICAL_GRID:
-        retrieval = matcher.retrieval_scores(cosines, lexical, weight)
-        lexical_hits[weight] = _mean_hit_at_1(np.argmax(retrieval, axis=1), selection, matcher)
-    best = max(lexical_hits.values())
+        orders = np.argsort(-matcher.retrieval_scores(cosines, lexical, weight), axis=1, kind="stable")
+        lexical_quality[weight] = _ranking_quality(orders, selection, matcher)
     # Among equally good weights, prefer the smaller BM25 share: the dense retriever generalises to paraphrases.
-    config.lexical_weight = min(w for w, hit in lexical_hits.items() if hit >= best - 1e-9)
-    report["lexical_hit_at_1"] = {str(w): round(hit, 4) for w, hit in lexical_hits.items()}
-    logger.info(
-        "BM25 weight in retrieval chosen on %d green selection texts: %.2f (hit@1 by weight: %s)",
-        int(is_green.sum()),
-        config.lexical_weight,
-        ", ".join(f"{w}: {hit:.3f}" for w, hit in lexical_hits.items()),
-    )
+    config.lexical_weight = _choose_weight("BM25 weight in retrieval", lexical_quality, prefer=min)
+    report["lexical_hit_at_1_mrr"] = {str(w): [round(v, 4) for v in quality] for w, quality in lexical_quality.items()}
 
     scored = matcher.score(texts, shortlist=shortlist, fusion_weight=0.0, rerank=matcher.cross_encoder is not None)
     if matcher.cross_encoder is not None:
         logits = np.concatenate([s["logit"][~np.isnan(s["logit"])] for s in scored])
         config.logit_mean, config.logit_std = float(logits.mean()), float(logits.std() or 1.0)
 
-        fusion_hits = {}
+        fusion_quality = {}
         for weight in FUSION_GRID:
-            orders = [_fused_order(s, weight, matcher)[0] for s in scored]
-            fusion_hits[weight] = _mean_hit_at_1(np.array(orders), selection, matcher)
-        best = max(fusion_hits.values())
+            orders = [_fused_order(s, weight, matcher) for s in scored]
+            fusion_quality[weight] = _ranking_quality(orders, selection, matcher)
         # Among equally good weights, prefer the one leaning on retrieval: it is cheaper to trust.
-        config.fusion_weight = max(w for w, hit in fusion_hits.items() if hit >= best - 1e-9)
-        report["fusion_hit_at_1"] = {str(w): round(hit, 4) for w, hit in fusion_hits.items()}
-        logger.info(
-            "Fusion weight chosen on %d green selection texts: %.2f (hit@1 by weight: %s)",
-            int(is_green.sum()),
-            config.fusion_weight,
-            ", ".join(f"{w}: {hit:.3f}" for w, hit in fusion_hits.items()),
-        )
+        config.fusion_weight = _choose_weight("Fusion weight", fusion_quality, prefer=max)
+        report["fusion_hit_at_1_mrr"] = {str(w): [round(v, 4) for v in quality] for w, quality in fusion_quality.items()}
     else:
         config.fusion_weight = 1.0
 
@@ -154,9 +140,32 @@ def _fit_display_scale(matcher: Matcher, scored: List[dict], is_green: np.ndarra
     config.display_scale = float(top_fused.std() or 1.0)
 
 
-def _mean_hit_at_1(top_indices: np.ndarray, selection: List[LabelledText], matcher: Matcher) -> float:
-    hits = [matcher.catalogue.entries[int(top)].code in item.codes for top, item in zip(top_indices, selection) if item.is_green]
-    return float(np.mean(hits)) if hits else 0.0
+def _ranking_quality(orders, selection: List[LabelledText], matcher: Matcher) -> tuple:
+    """Return (hit@1, MRR over the ranked entries) of the green selection texts."""
+    hits, reciprocal_ranks = [], []
+    for order, item in zip(orders, selection):
+        if not item.is_green:
+            continue
+        codes = [matcher.catalogue.entries[int(i)].code for i in order]
+        rank = next((position for position, code in enumerate(codes, start=1) if code in item.codes), None)
+        hits.append(rank == 1)
+        reciprocal_ranks.append(1.0 / rank if rank else 0.0)
+    if not hits:
+        return (0.0, 0.0)
+    return (float(np.mean(hits)), float(np.mean(reciprocal_ranks)))
+
+
+def _choose_weight(what: str, quality: dict, prefer) -> float:
+    """Pick the weight with the best (hit@1, MRR); ``prefer`` (min or max) breaks exact ties."""
+    best = max(quality.values())
+    chosen = prefer(weight for weight, value in quality.items() if value == best)
+    logger.info(
+        "%s chosen on the selection set: %.2f (hit@1 / MRR by weight: %s)",
+        what,
+        chosen,
+        ", ".join(f"{w}: {hit:.3f}/{mrr:.3f}" for w, (hit, mrr) in quality.items()),
+    )
+    return chosen
 
 
 def _refuse(scored: dict, weight: float, matcher: Matcher) -> dict:
