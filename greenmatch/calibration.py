@@ -22,14 +22,15 @@ LEXICAL_GRID = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
 def choose_threshold(scores: Sequence[float], is_green: Sequence[bool], target_precision: Optional[float] = None):
     """Return the threshold on ``scores`` that best detects not-green texts, and its F1.
 
-    A text is called not green when its score is below the threshold. Without a target the
-    threshold maximises F1 of not-green detection; with ``target_precision`` it is the one with
-    the highest recall whose precision reaches the target (the F1-best one if none does).
+    A text is called not green when its score is below the threshold. Without a target, the
+    threshold maximises F1 of not-green detection. With ``target_precision``, it is the one
+    with the highest recall whose precision reaches the target, or the F1-best one if no
+    threshold reaches it.
     """
     scores = np.asarray(scores, dtype=float)
     not_green = ~np.asarray(is_green, dtype=bool)
     candidates = np.unique(scores)
-    # Midpoints between neighbouring scores generalise better than the scores themselves.
+    # Midpoints between neighbouring scores leave a margin on both sides of the cut.
     thresholds = np.concatenate([[candidates[0] - 1e-6], (candidates[:-1] + candidates[1:]) / 2, [candidates[-1] + 1e-6]])
 
     best, best_f1, best_recall = float(thresholds[0]), -1.0, -1.0
@@ -57,10 +58,11 @@ def calibrate(
 ) -> dict:
     """Fit the matcher's retrieval mix, fusion weight and not-green settings on the selection set, in place.
 
-    The steps: standardisation statistics of cosine and BM25 over all (text, entry) pairs; the
-    BM25 weight by hit@1 of retrieval alone; the cross-encoder's logit statistics over the
-    shortlist; the fusion weight by hit@1 of the reranked order; the verdict score by AUROC
-    of green against not-green texts; the threshold by not-green F1 (or a target precision).
+    First come the standardisation statistics of cosine and BM25 over all (text, entry) pairs.
+    The BM25 weight is then chosen by hit@1 (ties broken by MRR) of retrieval alone, and the
+    fusion weight by the same measure on the reranked shortlist. The verdict score is the one
+    with the best AUROC of green against not-green texts. The threshold maximises not-green
+    F1, or meets a target precision.
 
     Returns:
         What was measured for each choice, for logs and the model card.

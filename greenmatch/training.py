@@ -74,13 +74,13 @@ class TrainConfig:
     cross_dev_queries: int = field(default=60, metadata={"help": "训练中用于评估重排效果的留出生成查询数"})
 
     # Stage 2: the cross-encoder.
-    cross_epochs: float = field(default=1.0, metadata={"help": "交叉编码器训练轮数；0 不训练交叉编码器"})
+    cross_epochs: float = field(default=2.0, metadata={"help": "交叉编码器训练轮数；0 不训练交叉编码器"})
     cross_batch_size: int = field(default=32, metadata={"help": "交叉编码器批大小"})
-    cross_learning_rate: float = field(default=4e-5, metadata={"help": "交叉编码器学习率"})
-    max_length: int = field(default=128, metadata={"help": "交叉编码器输入的最大 token 数"})
+    cross_learning_rate: float = field(default=1e-4, metadata={"help": "交叉编码器学习率"})
+    max_length: int = field(default=64, metadata={"help": "交叉编码器输入（查询加条目说明）的最大 token 数"})
 
     # Stage 3: matching settings.
-    shortlist: int = field(default=20, metadata={"help": "交叉编码器重排的候选条目数"})
+    shortlist: int = field(default=10, metadata={"help": "交叉编码器重排的候选条目数"})
     target_precision: Optional[float] = field(default=None, metadata={"help": "非绿色判定的目标精确率；默认取 F1 最大的阈值"})
 
     seed: int = field(default=42, metadata={"help": "随机种子"})
@@ -110,6 +110,8 @@ PRESETS = {
         "cross_epochs": 2.0,
         "max_seq_length": 256,
         "max_length": 256,
+        "cross_learning_rate": 4e-5,
+        "shortlist": 20,
     },
 }
 

@@ -1,5 +1,7 @@
 """``greenmatch catalogue show``: print the catalogue tree or one entry."""
 
+import sys
+
 from greenmatch.catalogue import Catalogue
 
 
@@ -34,7 +36,7 @@ def run_show(args) -> int:
 
     if args.code:
         if args.code not in catalogue:
-            print(f"目录中没有代码为“{args.code}”的三级条目。可运行 greenmatch catalogue show 查看全部代码。")
+            print(f"错误：目录中没有代码为“{args.code}”的三级条目。可运行 greenmatch catalogue show 查看全部代码。", file=sys.stderr)
             return 1
         entry = catalogue[args.code]
         print(f"代码：{entry.code}")
