@@ -187,6 +187,7 @@ def _finetune_summary(finetune: Optional[dict]) -> Optional[dict]:
         "epochs": finetune.get("cross_encoder_epochs", "?"),
         "retriever_pairs": finetune.get("retriever_pairs", 0),
         "threshold_before": f"{threshold_before:.4f}" if isinstance(threshold_before, (int, float)) else "?",
+        "recalibrated": bool(finetune.get("recalibrated")),
         "calibration_note": "在留出集上重新校准" if finetune.get("recalibrated") else "沿用原模型的校准",
         "catalogue_check": _before_after(check.get("hit@1_before"), check.get("hit@1_after")) if check.get("queries") else None,
         "warnings": finetune.get("warnings", []),

@@ -43,3 +43,20 @@ def test_pair_counts_recorded(tiny_model_dir):
     assert sum(pairs.values()) == 600
     assert pairs["not_green"] > 0
     assert pairs["hard_negative"] > 0
+
+
+def test_model_card_records_base_model(tiny_model_dir, tiny_base_model):
+    from huggingface_hub import ModelCard
+
+    card = ModelCard.load(Path(tiny_model_dir) / "README.md")
+    assert card.data.language == ["zh"]
+    assert card.data.pipeline_tag == "text-ranking"
+    assert tiny_base_model in card.text
+    assert "非绿色" in card.text
+
+
+def test_settings_record_calibration(tiny_model_dir):
+    settings = json.loads((Path(tiny_model_dir) / "greenmatch.json").read_text(encoding="utf-8"))
+    assert settings["threshold_source"] != "default"
+    assert settings["training"]["calibration"]["selection_texts"] > 0
+    assert settings["verdict_score"] in ("retriever", "fused", "cross_encoder")
