@@ -648,6 +648,12 @@ def test_recipe_two_cpu_processes(matcher, tiny_model_dir, resume_input, tmp_pat
     environment = {**os.environ, "ACCELERATE_USE_CPU": "true", "TOKENIZERS_PARALLELISM": "false"}
 
     finished = subprocess.run(command, capture_output=True, env=environment, timeout=600)
+    # NOTE: on a heavily loaded machine a worker has been seen to abort at exit ("terminate
+    # called without an active exception") after the results were written; the launch is
+    # retried once in that case only, so any other failure still fails the test.
+    if finished.returncode != 0 and b"terminate called without an active exception" in finished.stderr:
+        command[command.index("--main_process_port") + 1] = str(free_port())
+        finished = subprocess.run(command, capture_output=True, env=environment, timeout=600)
     merged = read_output(output_path) if output_path.exists() else None
     score_columns = [rank_columns(rank)[2] for rank in (1, 2, 3)] + ["判定分数"]
     code_columns = [rank_columns(rank)[0] for rank in (1, 2, 3)]

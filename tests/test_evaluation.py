@@ -338,7 +338,7 @@ def test_command_evaluates_model_rankers(labelled_file, catalogue, tmp_path, mon
             cls.loaded.append(path)
             return cls()
 
-        def rankers(self):
+        def rankers(self, full_scoring=False):
             return [BM25Ranker(catalogue, name="retriever"), BM25Ranker(catalogue, tokenizer="jieba", name="rerank")]
 
     monkeypatch.setitem(sys.modules, "greenmatch.matcher", types.SimpleNamespace(Matcher=StubMatcher))

@@ -27,7 +27,7 @@ RETRIEVER_REPO_ID = "org/greenmatch-retriever"
 CATALOGUE_REPO_ID = "org/gigc2019"
 TEXTS = ["屋顶分布式光伏电站项目", "新能源汽车电池拆解回收", "城市污水处理厂提标改造", "餐饮服务"]
 # Variables that would point a client elsewhere or change how it authenticates.
-HUB_VARIABLES = ("HF_ENDPOINT", "HF_TOKEN", "HF_HOME", "HF_HUB_OFFLINE", "HF_HUB_CACHE", "HF_DATASETS_CACHE", "HF_TOKEN_PATH", "HUGGING_FACE_HUB_TOKEN")
+HUB_VARIABLES = ("HF_ENDPOINT", "HF_TOKEN", "HF_HOME", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_EVALUATE_OFFLINE", "HF_HUB_CACHE", "HF_DATASETS_CACHE", "HF_TOKEN_PATH", "HUGGING_FACE_HUB_TOKEN")
 
 
 # --- helpers --------------------------------------------------------------------------------------

@@ -3,14 +3,9 @@
 Every expected number is worked out by hand in the comment above its case.
 """
 
-import os
-
-# evaluate reads its offline flags when it is first imported, so they are set
-# before greenmatch.metrics imports it. Nothing in these tests may need the Hub.
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["HF_EVALUATE_OFFLINE"] = "1"
-os.environ["HF_DATASETS_OFFLINE"] = "1"
-
+# No offline flags are set here: they would leak into every later test and its subprocesses.
+# Loading a metric by its local path contacts no Hub, which a test below checks by blocking
+# socket connections.
 import doctest  # noqa: E402
 import math  # noqa: E402
 import socket  # noqa: E402
