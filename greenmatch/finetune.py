@@ -530,7 +530,7 @@ def recalibrate(matcher, data: TeamData, config: FinetuneConfig, base_source: st
     """Recalibrate the fine-tuned matcher on the held-out split, or keep the base calibration.
 
     The matcher's ``threshold_source`` (shown on the card) names the held-out split it was
-    calibrated on, or says that the base model's calibration was kept. A base threshold that
+    calibrated on, or states that the base model's calibration was kept. A base threshold that
     was never calibrated keeps the source ``"default"``, which the web page and batch
     matching look for.
     """
@@ -551,7 +551,7 @@ def recalibrate(matcher, data: TeamData, config: FinetuneConfig, base_source: st
 
 
 def _use_retriever_verdict_without_reranking(matcher, held_out: List[LabelledText], config: FinetuneConfig, report: dict) -> None:
-    """Re-choose the threshold on the retrieval score when calibration left the cross-encoder no say.
+    """Re-choose the threshold on the retrieval score when calibration gave the cross-encoder no weight.
 
     `calibrate` compares the verdict scores with the cross-encoder run, but with a fusion
     weight of 1.0 `Matcher.score` skips the cross-encoder and `verdict_value` falls back to

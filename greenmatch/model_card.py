@@ -180,7 +180,7 @@ def _finetune_summary(finetune: Optional[dict]) -> Optional[dict]:
         "base_model": finetune.get("base_model", "?"),
         "data": finetune.get("data", "?"),
         "texts": finetune.get("texts", {}),
-        "evaluated_on": "留出集" if on_held_out else "训练文本本身（数据太少，没有留出评估集，指标偏乐观）",
+        "evaluated_on": "留出集" if on_held_out else "训练文本本身（没有留出评估集，指标偏乐观）",
         "evaluated_on_english": "held-out split" if on_held_out else "training texts (no held-out split; optimistic)",
         "metrics_table": "\n".join(lines),
         "pairs_summary": "，".join(f"{kind} {count}" for kind, count in sorted(finetune.get("pairs", {}).items())) or "未训练交叉编码器",

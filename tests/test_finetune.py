@@ -329,3 +329,15 @@ def test_shipped_example_split(catalogue):
     loaded = load_team_data(FinetuneConfig(model="m", data="finetune_example", output_dir="o"), catalogue)
     assert len(loaded.held_out) == round(218 * 0.2) + round(70 * 0.2)
     assert loaded.recalibrate is True
+
+
+def test_verdict_moves_to_retriever_without_reranking(base_model):
+    from greenmatch.finetune import _use_retriever_verdict_without_reranking
+
+    matcher = Matcher.from_pretrained(base_model)
+    matcher.config.fusion_weight, matcher.config.verdict_score = 1.0, "cross_encoder"
+    frame = _example_frame()
+    texts = [LabelledText(row["项目名称"], tuple(row["目录代码"].split(";")) if row["目录代码"] else ()) for row in frame.head(20).to_dict("records")]
+    _use_retriever_verdict_without_reranking(matcher, texts, FinetuneConfig(model="m", data="d", output_dir="o"), {})
+    assert matcher.config.verdict_score == "retriever"
+    assert matcher.config.threshold_source.startswith("在 20 条留出的标注文本")

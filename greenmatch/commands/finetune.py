@@ -85,7 +85,7 @@ def summary_text(result) -> str:
     if summary["evaluated_on"] == "held_out":
         lines.append(f"留出集上的指标（{texts['held_out']} 条文本，非绿色 {texts['held_out_not_green']} 条；微调前 → 微调后）：")
     else:
-        lines.append(f"训练文本本身上的指标（{texts['train']} 条，数据太少没有留出评估集，指标偏乐观；微调前 → 微调后）：")
+        lines.append(f"训练文本本身上的指标（{texts['train']} 条；没有留出评估集，指标偏乐观；微调前 → 微调后）：")
     header = ("方法", "hit@1", "hit@3", "hit@10", "MRR", "AUROC", "F1（非绿色）")
     lines.append(format_table([header, *comparison_rows(summary)]))
     if summary["recalibrated"]:
