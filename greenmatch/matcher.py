@@ -172,7 +172,7 @@ class Matcher:
         """
         from sentence_transformers import CrossEncoder, SentenceTransformer
 
-        path = Path(path_or_repo_id)
+        path = Path(path_or_repo_id).expanduser()
         if not path.exists():
             from greenmatch.hub import download_model
 

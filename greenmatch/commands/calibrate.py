@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from greenmatch.errors import ModelNotFoundError
+from greenmatch.errors import LabelledDataError, ModelNotFoundError
 
 
 def add_parser(subparsers):
@@ -22,7 +22,7 @@ def add_parser(subparsers):
 
 def run(args) -> int:
     from greenmatch.calibration import calibrate
-    from greenmatch.labelled import load_labelled
+    from greenmatch.labelled import load_dataset_or_file
     from greenmatch.matcher import CONFIG_NAME, Matcher
     from greenmatch.model_card import write_model_card
     from greenmatch.training import config_from_dict, prepare_data
@@ -33,12 +33,20 @@ def run(args) -> int:
     matcher = Matcher.from_pretrained(folder)
 
     if args.data:
-        selection = load_labelled(args.data, matcher.catalogue, text_column=args.text_column, codes_column=args.codes_column)
+        selection = load_dataset_or_file(args.data, matcher.catalogue, text_column=args.text_column, codes_column=args.codes_column)
         source = args.data
     else:
         training_config = config_from_dict(matcher.config.training.get("config", {}))
         selection = prepare_data(training_config).selection
         source = "训练时留出的文本"
+
+    green = sum(item.is_green for item in selection)
+    if green == 0 or green == len(selection):
+        kind = "绿色" if green else "非绿色"
+        raise LabelledDataError(
+            f"{source} 中的 {len(selection)} 条文本全部是{kind}文本，无法校准非绿色阈值。"
+            "请提供同时包含绿色文本（填写目录代码）和非绿色文本（代码留空）的标注数据；模型未作任何修改。"
+        )
 
     report = calibrate(matcher, selection, target_precision=args.target_precision, shortlist=matcher.config.shortlist)
     matcher.config.training.setdefault("calibration_history", []).append({"data": str(source), **report})
