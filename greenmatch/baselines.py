@@ -94,16 +94,32 @@ class BM25Ranker:
             ``"jieba"`` for jieba words.
         name: the label in reports, by default ``bm25-<tokenizer>``.
 
+        max_chars: score only the first ``max_chars`` characters of a text (None: all).
+        distinct_tokens: count a repeated query token once.
+
     ``verdict_score`` is the top BM25 score. It grows with the number of query tokens that
-    occur in the catalogue, so it is not comparable across texts of very different length.
+    occur in the catalogue, so it is not comparable across texts of very different length
+    unless ``max_chars`` and ``distinct_tokens`` bound it; the matcher sets both, the baseline
+    keeps plain BM25.
     """
 
-    def __init__(self, catalogue: Catalogue, tokenizer: str = "char", name: Optional[str] = None):
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        tokenizer: str = "char",
+        name: Optional[str] = None,
+        max_chars: Optional[int] = None,
+        distinct_tokens: bool = False,
+    ):
         import bm25s
 
+        # bm25s sets its own logger to DEBUG on import, which prints a line on every index.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         self.tokenize = _tokenizer_function(tokenizer)
         self.tokenizer = tokenizer
         self.name = name or f"bm25-{tokenizer}"
+        self.max_chars = max_chars
+        self.distinct_tokens = distinct_tokens
         self.threshold: Optional[float] = None
         self.codes = catalogue.codes
 
@@ -114,7 +130,11 @@ class BM25Ranker:
 
     def score_all(self, text: str) -> np.ndarray:
         """Return the BM25 score of every entry for one text, in catalogue order."""
+        if self.max_chars is not None:
+            text = text[: self.max_chars]
         tokens = self.tokenize(text)
+        if self.distinct_tokens:
+            tokens = list(dict.fromkeys(tokens))
         token_ids = self.index.get_tokens_ids(tokens)
         if not token_ids:
             return np.zeros(len(self.codes), dtype=np.float32)

@@ -26,10 +26,12 @@ compares one score of the top entry (``verdict_score``: ``retriever``, ``fused``
 ``cross_encoder``) with the threshold.
 """
 
+import contextlib
 import hashlib
 import json
 import logging
 import math
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import List, Optional, Sequence, Union
@@ -99,8 +101,12 @@ class MatcherConfig:
         return cls(**known)
 
     def save(self, path) -> None:
-        with open(path, "w", encoding="utf-8") as handle:
+        """Write the settings to ``path`` atomically, so an interrupted save keeps the old file."""
+        path = Path(path)
+        temporary = path.with_name(f".{path.name}.tmp")
+        with open(temporary, "w", encoding="utf-8") as handle:
             json.dump(asdict(self), handle, ensure_ascii=False, indent=2)
+        os.replace(temporary, path)
 
 
 @dataclass
@@ -185,10 +191,11 @@ class Matcher:
         config = MatcherConfig.load(path / CONFIG_NAME)
         catalogue = Catalogue.from_file(path / CATALOGUE_NAME, name=config.training.get("catalogue_name", "catalogue"))
         catalogue.title = config.training.get("catalogue_title", catalogue.title)
-        retriever = SentenceTransformer(str(path / RETRIEVER_FOLDER), device=device)
-        cross_encoder = None
-        if (path / "config.json").exists():
-            cross_encoder = CrossEncoder(str(path), device=device, max_length=config.max_length)
+        with _quiet_weight_loading():
+            retriever = SentenceTransformer(str(path / RETRIEVER_FOLDER), device=device)
+            cross_encoder = None
+            if (path / "config.json").exists():
+                cross_encoder = CrossEncoder(str(path), device=device, max_length=config.max_length)
         matcher = cls(retriever, cross_encoder, catalogue, config)
         matcher.path = path
         matcher._load_cached_embeddings(path / EMBEDDINGS_NAME)
@@ -263,11 +270,16 @@ class Matcher:
         return embeddings @ self.entry_embeddings().T
 
     def lexical_scores(self, texts: Sequence[str]) -> np.ndarray:
-        """Return the BM25 score of every text for every entry, shape (texts, entries)."""
+        """Return the BM25 score of every text for every entry, shape (texts, entries).
+
+        BM25 reads the same leading characters the models read, and counts a repeated token
+        once. Unbounded, the score of a long text grows with its length: a 382-character
+        business scope with no green item scored far above the threshold.
+        """
         from greenmatch.baselines import BM25Ranker
 
         if self._lexical_index is None:
-            self._lexical_index = BM25Ranker(self.catalogue)
+            self._lexical_index = BM25Ranker(self.catalogue, max_chars=self._character_limit(), distinct_tokens=True)
         return np.stack([self._lexical_index.score_all(text) for text in texts]).astype(np.float64)
 
     def retrieval_scores(self, cosines: np.ndarray, lexical: np.ndarray, lexical_weight: Optional[float] = None) -> np.ndarray:
@@ -310,6 +322,8 @@ class Matcher:
             shortlisted entries rank first) and ``order`` (entry indices, best first).
         """
         shortlist = self.config.shortlist if shortlist == "config" else shortlist
+        if shortlist is not None and int(shortlist) < 1:
+            raise ValueError(f"shortlist must be at least 1, or None to score every entry; got {shortlist}")
         weight = self.config.fusion_weight if fusion_weight is None else fusion_weight
         texts = list(texts)
         cosines = self.retriever_scores(texts, batch_size=batch_size * 2)
@@ -449,6 +463,20 @@ class Matcher:
         if self.cross_encoder is not None and full_scoring:
             rankers.append(_MatcherRanker(self, "交叉编码器全量打分（原方法）", fusion_weight=0.0, shortlist=None, verdict_score="cross_encoder"))
         return rankers
+
+
+@contextlib.contextmanager
+def _quiet_weight_loading():
+    """Hide transformers' "Loading weights" bars, which print twice on every command that loads a model."""
+    from transformers.utils import logging as transformers_logging
+
+    was_enabled = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            transformers_logging.enable_progress_bar()
 
 
 class _MatcherRanker:

@@ -78,6 +78,29 @@ def test_top_k_below_one_rejected(matcher):
         matcher.match("光伏", top_k=0)
 
 
+def test_shortlist_below_one_rejected(matcher):
+    with pytest.raises(ValueError):
+        matcher.score(["光伏"], shortlist=-5)
+
+
+def test_lexical_ignores_text_beyond_model_window(matcher):
+    window = matcher._character_limit()
+    head = "纺织品零售与服装批发" * (window // 10 + 1)
+    scores = matcher.lexical_scores([head, head + "光伏电站建设、风力发电、污水处理" * 40])
+    np.testing.assert_array_equal(scores[0], scores[1])
+
+
+def test_lexical_counts_repeated_tokens_once(matcher):
+    scores = matcher.lexical_scores(["光伏", "光伏、光伏、光伏"])
+    np.testing.assert_array_equal(scores[0], scores[1])
+
+
+def test_long_repetition_keeps_verdict_bounded(matcher):
+    short = matcher.match("光伏电站建设", top_k=1).verdict_score
+    long = matcher.match("光伏电站建设" * 1700, top_k=1).verdict_score
+    assert long < short + 3.0
+
+
 def test_cross_encoder_rank_alone(tiny_model_dir, catalogue):
     model = CrossEncoder(tiny_model_dir)
     documents = [catalogue["3.2.2"].matching_text, catalogue["3.2.1"].matching_text]
