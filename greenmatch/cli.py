@@ -2,7 +2,15 @@
 
 Each subcommand lives in ``greenmatch/commands/<name>.py`` with an ``add_parser(subparsers)``
 that declares its options and a ``run(args)`` that does the work. Help text and output are in
-Simplified Chinese; a `GreenmatchError` is printed as one line on stderr with exit code 2.
+Simplified Chinese.
+
+Exit codes: 0 success; 1 no command given, or a file operation failed with an `OSError` that
+no check caught (disk full, permissions changed while running); 2 invalid input, which argparse
+or a `GreenmatchError` reports as one line on stderr; 130 interrupted with Ctrl+C.
+
+Building the parser imports every command module, so those modules import torch, transformers
+and the other heavy libraries inside their ``run`` functions, keeping ``greenmatch --help``
+and ``greenmatch catalogue show`` fast.
 """
 
 import argparse
@@ -11,9 +19,13 @@ import logging
 import os
 import sys
 
-from greenmatch.errors import GreenmatchError
+from greenmatch.errors import GreenmatchError, os_error_reason
+
+logger = logging.getLogger(__name__)
 
 COMMANDS = ("catalogue", "evaluate", "train", "calibrate", "match", "match_file", "finetune", "push", "pull", "serve", "quickstart")
+
+INTERRUPTED = "已中断。"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,8 +63,24 @@ def main(argv=None) -> int:
         print(f"错误：{error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("已中断。已完成的部分已保存，可用 --resume 继续。", file=sys.stderr)
+        # Commands that can continue an interrupted run set ``interrupt_hint`` in their parser.
+        hint = getattr(args, "interrupt_hint", None)
+        print(f"{INTERRUPTED}{hint}" if hint else INTERRUPTED, file=sys.stderr)
         return 130
+    except OSError as error:
+        # Last resort for a file operation no check foresaw; the checks raise GreenmatchError.
+        logger.info("Unhandled OSError in %s", args.command, exc_info=True)
+        print(os_error_message(error), file=sys.stderr)
+        return 1
+
+
+def os_error_message(error: OSError) -> str:
+    """Describe an OSError in Chinese with the path involved and what to check."""
+    reason = os_error_reason(error)
+    if error.filename is None:
+        return f"错误：系统操作失败（{reason}）。请检查磁盘空间和文件权限后重试；加 -v 可看到详细信息。"
+    paths = str(error.filename) if error.filename2 is None else f"{error.filename} → {error.filename2}"
+    return f"错误：无法读写 {paths}（{reason}）。请检查该路径是否存在、是否有写入权限以及磁盘空间是否足够，然后重试。"
 
 
 if __name__ == "__main__":

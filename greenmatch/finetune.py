@@ -43,7 +43,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from datasets import Dataset, concatenate_datasets
 
 from greenmatch.catalogue import Catalogue
-from greenmatch.errors import GreenmatchError
+from greenmatch.errors import GreenmatchError, check_writable_folder
 from greenmatch.labelled import LabelledText, load_dataset_or_file
 from greenmatch.pairs import PairConfig, build_pairs, collect_queries, could_also_match, pair_counts, split_by_text
 from greenmatch.queries import build_generators, generate_queries
@@ -101,6 +101,14 @@ class FinetuneConfig:
             raise FinetuneError(f"retriever_epochs 不能为负数，实际为 {self.retriever_epochs}。")
         if self.target_precision is not None and not 0.0 < self.target_precision <= 1.0:
             raise FinetuneError(f"target_precision 应在 0 到 1 之间，实际为 {self.target_precision}。")
+        for name in ("batch_size", "retriever_batch_size"):
+            if getattr(self, name) < 1:
+                raise FinetuneError(f"{name}（命令行 --{name.replace('_', '-')}）至少为 1，实际为 {getattr(self, name)}。")
+        for name in ("learning_rate", "retriever_learning_rate"):
+            if not getattr(self, name) > 0:
+                raise FinetuneError(
+                    f"{name}（命令行 --{name.replace('_', '-')}）应大于 0，实际为 {getattr(self, name)}。默认值为 {type(self).__dataclass_fields__[name].default}。"
+                )
 
 
 def default_epochs(num_train_texts: int) -> float:
@@ -597,12 +605,17 @@ def check_output_folder(output_dir) -> None:
 
     Raises:
         FinetuneError: the folder exists, is not empty and is no greenmatch model.
+        OutputLocationError: a part of the path is a file, or the folder or its parent cannot be written.
     """
     from greenmatch.matcher import CONFIG_NAME
 
     output = Path(output_dir)
     if output.is_file():
         raise FinetuneError(f"输出路径 {output} 是一个文件。请给出一个新的文件夹路径。")
+    check_writable_folder(output, "--output-dir")
+    if output.exists():
+        # The new model is written to OUTPUT.partial beside the folder and renamed into its place.
+        check_writable_folder(output.parent, "--output-dir")
     if output.is_dir() and any(output.iterdir()) and not (output / CONFIG_NAME).exists():
         raise FinetuneError(f"输出文件夹 {output} 已存在且不是 greenmatch 模型，微调结果会替换整个文件夹。请换一个新的或空的文件夹。")
 

@@ -82,7 +82,7 @@ def load_labelled(
     """
     path = Path(path)
     catalogue = catalogue or Catalogue.default()
-    if _is_pair_file(path):
+    if _is_pair_file(path, named_columns=bool(text_column or codes_column)):
         return _load_pairs(path, catalogue)
 
     frame = read_table(path, error_class=LabelledDataError)
@@ -92,7 +92,7 @@ def load_labelled(
         if column not in frame.columns:
             raise LabelledDataError(f"{path} 中没有列“{column}”。现有列：{'、'.join(frame.columns)}。")
 
-    labelled, skipped_empty = [], 0
+    labelled, skipped_empty, unknown_only = [], 0, []
     for index, row in enumerate(frame.to_dict("records")):
         row_number = index + 2
         text = str(row[text_column]).strip()
@@ -102,13 +102,14 @@ def load_labelled(
         codes = parse_codes(row[codes_column])
         known = _check_codes(codes, catalogue, path, row_number, codes_column, unknown_codes)
         if codes and not known:
+            unknown_only.append((row_number, codes[0]))
             continue
         labelled.append(LabelledText(text=text, codes=known, kind=str(row.get("kind", "")).strip()))
 
     if skipped_empty:
         logger.warning("Skipped %d rows of %s with an empty text", skipped_empty, path)
     if not labelled:
-        raise LabelledDataError(f"{path} 中没有可用的数据行（文本列“{text_column}”全部为空）。")
+        raise LabelledDataError(_no_usable_rows_message(path, len(frame), text_column, codes_column, skipped_empty, unknown_only, catalogue))
     logger.info(
         "Loaded %d labelled texts from %s (%d green, %d not green)",
         len(labelled),
@@ -117,6 +118,24 @@ def load_labelled(
         sum(not item.is_green for item in labelled),
     )
     return labelled
+
+
+def _no_usable_rows_message(path, rows: int, text_column, codes_column, skipped_empty: int, unknown_only: list, catalogue) -> str:
+    """Explain why no row of a labelled table was usable: no rows, empty texts, or only unknown codes."""
+    if rows == 0:
+        return f"{path} 中没有可用的数据行：文件只有表头。请在表头下方每行填写一条文本及其目录代码。"
+    if not unknown_only:
+        return (
+            f"{path} 中没有可用的数据行：{rows} 行的文本列“{text_column}”全部为空。"
+            "请检查文本是否填在这一列，或用 --text-column 指定文本所在的列。"
+        )
+    first_row, first_code = unknown_only[0]
+    empty = f"另有 {skipped_empty} 行文本为空；" if skipped_empty else ""
+    return (
+        f"{path} 中没有可用的数据行：{len(unknown_only)} 行的目录代码都不在“{catalogue.title}”中，"
+        f"例如第 {first_row} 行“{codes_column}”列的“{first_code}”，这些行已去掉（不会当作非绿色）；{empty}"
+        f"请把“{codes_column}”列改为该目录的三级代码（例如 {catalogue.codes[0]}），多个代码用分号分隔，不属于绿色产业的留空。"
+    )
 
 
 def _find_column(columns: Sequence[str], candidates: Iterable[str], path: Path, what: str, option: str) -> str:
@@ -146,15 +165,31 @@ def _check_codes(codes, catalogue, path, row_number, column, unknown_codes) -> t
     return tuple(known)
 
 
-def _is_pair_file(path: Path) -> bool:
+# Longest third cell of a first line still taken as a (possibly invalid) pair label, e.g. "2", "-1", "1.0".
+_MAX_LABEL_LENGTH = 3
+
+
+def _is_pair_file(path: Path, named_columns: bool = False) -> bool:
+    """Tell the original project's pair format from a table by the file's first line.
+
+    A first line of three cells is a pair row when its label is 0 or 1. With another short
+    third cell it is still taken as a pair row, so that `_load_pairs` reports the label,
+    unless the line names known columns (a header) or the caller named the columns.
+    """
     if path.suffix.lower() not in (".tsv", ".txt"):
         return False
     try:
         with open(path, encoding="utf-8-sig") as handle:
-            first = handle.readline().rstrip("\n").split("\t")
+            first = [cell.strip() for cell in handle.readline().rstrip("\r\n").split("\t")]
     except (OSError, UnicodeDecodeError):
         return False
-    return len(first) == 3 and first[2].strip() in ("0", "1")
+    if len(first) != 3:
+        return False
+    if first[2] in ("0", "1"):
+        return True
+    header_names = {name.lower() for name in (*TEXT_COLUMNS, *CODE_COLUMNS)}
+    names_columns = any(cell.lower() in header_names for cell in first)
+    return not named_columns and not names_columns and 0 < len(first[2]) <= _MAX_LABEL_LENGTH
 
 
 def _load_pairs(path: Path, catalogue: Catalogue) -> List[LabelledText]:
@@ -175,11 +210,15 @@ def _load_pairs(path: Path, catalogue: Catalogue) -> List[LabelledText]:
         if not line.strip():
             continue
         parts = line.split("\t")
-        if len(parts) != 3 or parts[2].strip() not in ("0", "1"):
+        if len(parts) != 3:
             raise LabelledDataError(
                 f"{path} 第 {line_number} 行格式不正确：应为“文本<TAB>条目文本<TAB>0或1”三列，实际为 {len(parts)} 列。"
             )
         text, entry_text, label = (part.strip() for part in parts)
+        if label not in ("0", "1"):
+            raise LabelledDataError(
+                f"{path} 第 {line_number} 行：第三列的标签“{label}”无效，只能是 1（文本属于该条目）或 0（不属于）。请改正这一行后再试。"
+            )
         code = lookup.get(_normalise(entry_text))
         if code is None:
             raise LabelledDataError(

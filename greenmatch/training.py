@@ -24,18 +24,23 @@ from typing import List, Optional
 
 import numpy as np
 
-from accelerate import PartialState
-from accelerate.utils import parse_flag_from_env
-
 from greenmatch.base_model import resolve_base_model
 from greenmatch.catalogue import Catalogue
+from greenmatch.errors import ConfigError, OutputLocationError, check_writable_folder
 from greenmatch.labelled import LabelledText, load_dataset_or_file
-from greenmatch.pairs import PairConfig, build_pairs, cached_pairs, collect_queries, fingerprint, pair_counts, split_by_text
 from greenmatch.queries import build_generators, generate_queries
+
+# accelerate (which imports torch) and greenmatch.pairs (which imports datasets) are imported
+# inside the functions that use them: `greenmatch train --help` reads TrainConfig from here.
 
 logger = logging.getLogger(__name__)
 
 STAGE_DONE = ".done"
+# Files and folders of which any one marks a folder as a greenmatch training folder.
+TRAINING_FOLDER_MARKERS = ("greenmatch.json", "cross_encoder.done", "retriever", "checkpoints")
+
+PAIR_MODES = ("sampled", "original")
+POOLING_MODES = ("mean", "cls")
 
 
 @dataclass
@@ -88,10 +93,92 @@ class TrainConfig:
     use_cpu: bool = field(default=False, metadata={"help": "即使有 GPU 也只用 CPU"})
 
     def __post_init__(self):
-        if self.preset not in PRESETS:
-            raise ValueError(f"未知的预设“{self.preset}”。可用：{'、'.join(PRESETS)}。")
-        if self.pair_mode not in ("sampled", "original"):
-            raise ValueError(f"未知的负例方式“{self.pair_mode}”。可用：sampled、original。")
+        check_train_config(self)
+
+
+# Allowed values of the fields with a closed set of values; the CLI offers them as choices.
+FIELD_CHOICES = {"pair_mode": PAIR_MODES, "pooling": POOLING_MODES}
+
+# The smallest value of each numeric field: 1, or 0 where zero means skip, none or no limit.
+MINIMUM_VALUES = {
+    "max_seq_length": 1,
+    "simcse_batch_size": 1,
+    "simcse_max_seq_length": 1,
+    "num_queries": 1,
+    "cross_batch_size": 1,
+    "max_length": 1,
+    "shortlist": 1,
+    "simcse_epochs": 0,
+    "contrastive_epochs": 0,
+    "cross_epochs": 0,
+    "simcse_queries_per_entry": 0,
+    "hard_negatives": 0,
+    "random_negatives": 0,
+    "not_green_negatives": 0,
+    "cross_queries_per_entry": 0,
+    "max_cross_pairs": 0,
+    "cross_dev_queries": 0,
+}
+POSITIVE_FIELDS = ("retriever_learning_rate", "cross_learning_rate")
+# Fields that must lie in [0, 1).
+FRACTION_FIELDS = ("selection_fraction", "simcse_dropout")
+
+
+def _setting_name(name: str) -> str:
+    return f"训练参数 {name}（命令行 --{name.replace('_', '-')}）"
+
+
+def _check_number(config: TrainConfig, spec) -> None:
+    """Raise ConfigError if a numeric field contains something else, such as a string from YAML."""
+    value = getattr(config, spec.name)
+    kinds = (int,) if spec.type in (int, "int") else (int, float)
+    if isinstance(value, kinds) and not isinstance(value, bool):
+        return
+    expected = "整数" if kinds == (int,) else "数字"
+    hint = ""
+    if isinstance(value, str):
+        # PyYAML reads 3e-5 as a string; it needs a dot (3.0e-5) to be a float.
+        hint = "YAML 文件中的科学计数法请带小数点，例如 3.0e-5。"
+    raise ConfigError(f"{_setting_name(spec.name)}应为{expected}，实际为“{value}”。{hint}")
+
+
+def check_train_config(config: TrainConfig) -> None:
+    """Check every field of a TrainConfig that has a known range or set of values.
+
+    Raises:
+        ConfigError: a field is out of range or not an allowed value. The message names the
+            field, its command-line option, the value and the allowed values.
+    """
+    if config.preset not in PRESETS:
+        raise ConfigError(f"未知的预设“{config.preset}”（preset）。可用：{'、'.join(PRESETS)}。")
+    for name, allowed in FIELD_CHOICES.items():
+        value = getattr(config, name)
+        if value not in allowed:
+            raise ConfigError(f"{_setting_name(name)}的值“{value}”无效。可用：{'、'.join(allowed)}。")
+
+    by_name = {spec.name: spec for spec in fields(config)}
+    numeric = [*MINIMUM_VALUES, *POSITIVE_FIELDS, *FRACTION_FIELDS, "seed"]
+    for name in numeric:
+        _check_number(config, by_name[name])
+    for name, minimum in MINIMUM_VALUES.items():
+        value = getattr(config, name)
+        if value < minimum:
+            requirement = "至少为 1" if minimum == 1 else "不能为负数"
+            raise ConfigError(f"{_setting_name(name)}{requirement}，实际为 {value}。")
+    for name in POSITIVE_FIELDS:
+        value = getattr(config, name)
+        if not value > 0:
+            raise ConfigError(f"{_setting_name(name)}应大于 0，实际为 {value}。默认值为 {by_name[name].default}。")
+    for name in FRACTION_FIELDS:
+        value = getattr(config, name)
+        if not 0.0 <= value < 1.0:
+            raise ConfigError(f"{_setting_name(name)}应在 0 到 1 之间（含 0，不含 1），实际为 {value}。")
+    if config.target_precision is not None:
+        _check_number(config, by_name["target_precision"])
+        if not 0.0 < config.target_precision <= 1.0:
+            raise ConfigError(
+                f"{_setting_name('target_precision')}应大于 0 且不超过 1（例如 0.9 表示 90%），实际为 {config.target_precision}。"
+            )
 
 
 # Values a preset sets unless the user gave them explicitly.
@@ -145,6 +232,8 @@ def _load_optional(name_or_path: Optional[str], catalogue: Catalogue) -> List[La
 
 def prepare_data(config: TrainConfig) -> TrainingData:
     """Load the catalogue and texts, generate queries and split off the selection set."""
+    from greenmatch.pairs import split_by_text
+
     catalogue = Catalogue.load(config.catalogue)
     generators = build_generators(config.query_generators)
     generated = generate_queries(catalogue, generators, config.num_queries + 1, seed=config.seed)
@@ -179,15 +268,20 @@ def prepare_data(config: TrainConfig) -> TrainingData:
 
 
 def _trainer_kwargs(config: TrainConfig) -> dict:
+    from accelerate.utils import parse_flag_from_env
+
     return {"use_cpu": True} if config.use_cpu or parse_flag_from_env("ACCELERATE_USE_CPU") else {}
 
 
-def process_state() -> PartialState:
+def process_state():
     """Return the accelerate process state; on CPU-only machines it forms a group of CPU processes.
 
     Under ``accelerate launch`` every process trains, and only the main process writes files.
     Without a launcher this is a single process and the guards below cost nothing.
     """
+    from accelerate import PartialState
+    from accelerate.utils import parse_flag_from_env
+
     return PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU"))
 
 
@@ -241,7 +335,7 @@ def train_reranker(config: TrainConfig, data: TrainingData, retriever):
     from sentence_transformers import CrossEncoder
 
     from greenmatch.cross_encoder import build_cross_encoder, reranking_samples, train_cross_encoder
-    from greenmatch.pairs import TrainingQuery
+    from greenmatch.pairs import PairConfig, TrainingQuery, build_pairs, cached_pairs, collect_queries, fingerprint, pair_counts
 
     output = Path(config.output_dir)
     if config.resume and (output / "cross_encoder.done").exists():
@@ -310,14 +404,73 @@ def _last_checkpoint(folder: Path) -> Optional[str]:
     return str(checkpoints[-1]) if checkpoints else None
 
 
+def check_output_dir(config: TrainConfig) -> None:
+    """Reject an output folder that training cannot write, or one that contains other files.
+
+    Without ``resume``, a folder that exists and is not empty must be a greenmatch training
+    folder (one of `TRAINING_FOLDER_MARKERS` is in it), because training writes and replaces
+    files in it.
+
+    Raises:
+        OutputLocationError: the path is a file, cannot be written, or holds files of something else.
+    """
+    output = Path(config.output_dir)
+    check_writable_folder(output, "--output-dir")
+    if config.resume or not output.is_dir() or not any(output.iterdir()):
+        return
+    if not any((output / marker).exists() for marker in TRAINING_FOLDER_MARKERS):
+        raise OutputLocationError(
+            f"输出文件夹 {output} 已存在且不是空的，也不是 greenmatch 的训练文件夹（没有 greenmatch.json 或 retriever 等）。"
+            "训练会在其中写入并覆盖文件。请用 --output-dir 换一个新的或空的文件夹。"
+        )
+
+
+def _first_missing_folder(folder: Path) -> Optional[Path]:
+    """Return the outermost folder on the path to ``folder`` that does not exist yet, if any."""
+    missing = None
+    while not folder.exists() and folder != folder.parent:
+        missing = folder
+        folder = folder.parent
+    return missing
+
+
+def _remove_empty_folders(folder: Path) -> None:
+    """Remove ``folder`` and the folders below it, bottom up, where they contain no files."""
+    if not folder.is_dir():
+        return
+    for child in folder.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            _remove_empty_folders(child)
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # Not empty: the run wrote something worth keeping, such as a checkpoint.
+
+
 def train(config: TrainConfig) -> Path:
-    """Run every stage and write the model folder. Returns its path."""
+    """Run every stage and write the model folder. Returns its path.
+
+    The output folder is checked before anything is loaded. Folders this call creates are
+    removed again when it fails before writing a file into them.
+    """
     started = time.time()
     output = Path(config.output_dir)
+    check_output_dir(config)
+    created = _first_missing_folder(output)
+    try:
+        return _train_stages(config, output, started)
+    except BaseException:
+        if created is not None:
+            _remove_empty_folders(created)
+        raise
+
+
+def _train_stages(config: TrainConfig, output: Path, started: float) -> Path:
+    resolve_base_model(config.base_model)
+    data = prepare_data(config)
     output.mkdir(parents=True, exist_ok=True)
     logger.info("Training greenmatch (%s preset) into %s", config.preset, output)
 
-    data = prepare_data(config)
     retriever = train_retriever(config, data)
     timings = {"retriever_s": round(time.time() - started, 1)}
 
@@ -376,5 +529,5 @@ def config_from_dict(values: dict) -> TrainConfig:
     names = {f.name for f in fields(TrainConfig)}
     unknown = set(values) - names
     if unknown:
-        raise ValueError(f"未知的训练参数：{'、'.join(sorted(unknown))}。")
+        raise ConfigError(f"未知的训练参数：{'、'.join(sorted(unknown))}。可用的参数见 greenmatch train --help 或 TrainConfig 的字段。")
     return TrainConfig(**values)

@@ -84,7 +84,7 @@ def test_show_unknown_code(capsys):
     exit_code = run_catalogue_command(["catalogue", "show", "9.9.9"])
     output = capsys.readouterr().err
 
-    assert exit_code == 1
+    assert exit_code == 2
     assert "目录中没有代码为“9.9.9”的三级条目" in output
 
 

@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from greenmatch.errors import LabelledDataError, ModelNotFoundError
+from greenmatch.commands.options import precision_target
+from greenmatch.errors import LabelledDataError, ModelNotFoundError, check_writable_folder
 
 
 def add_parser(subparsers):
@@ -16,7 +17,13 @@ def add_parser(subparsers):
     parser.add_argument("--data", metavar="FILE", help="带标注的数据文件（CSV、XLSX）；默认使用训练时留出的文本")
     parser.add_argument("--text-column", metavar="列名", help="文本所在的列；默认自动识别")
     parser.add_argument("--codes-column", metavar="列名", help="目录代码所在的列；默认自动识别")
-    parser.add_argument("--target-precision", type=float, default=None, help="非绿色判定的目标精确率（0–1）；默认取 F1 最大的阈值")
+    parser.add_argument(
+        "--target-precision",
+        type=precision_target,
+        default=None,
+        metavar="P",
+        help="非绿色判定的目标精确率（大于 0、不超过 1）；默认取 F1 最大的阈值",
+    )
     parser.set_defaults(run=run)
 
 
@@ -30,6 +37,8 @@ def run(args) -> int:
     folder = Path(args.model)
     if not (folder / CONFIG_NAME).exists():
         raise ModelNotFoundError(f"{folder} 不是本地的 greenmatch 模型文件夹（缺少 {CONFIG_NAME}）。请先用 greenmatch pull 下载到本地。")
+    # The new settings and card are written back into the model folder.
+    check_writable_folder(folder, "--model")
     matcher = Matcher.from_pretrained(folder)
 
     if args.data:

@@ -1,8 +1,14 @@
 """``greenmatch catalogue show``: print the catalogue tree or one entry."""
 
+import re
 import sys
+from typing import Optional
 
-from greenmatch.catalogue import Catalogue
+from greenmatch.errors import CatalogueError
+
+COLUMNS_EXAMPLE = "--columns code=编号,title=名称,text=说明"
+# Pairs in --columns may be separated by an ASCII or a full-width comma.
+_PAIR_SEPARATOR = re.compile(r"[,，]")
 
 
 def add_parser(subparsers):
@@ -20,14 +26,56 @@ def add_catalogue_arguments(parser) -> None:
     parser.add_argument(
         "--columns",
         metavar="字段=列名,...",
-        help="目录文件的表头不是已知格式时，指定列名，例如 code=编号,title=名称,text=说明",
+        help="与 --catalogue 一起使用：目录文件的表头不是已知格式时，指定各字段所在的列，例如 code=编号,title=名称,text=说明",
     )
 
 
-def load_catalogue_from_args(args) -> Catalogue:
-    columns = None
-    if getattr(args, "columns", None):
-        columns = dict(pair.split("=", 1) for pair in args.columns.split(",") if "=" in pair)
+def parse_columns(text: str) -> dict:
+    """Parse ``--columns`` (``field=column,...``) into a mapping from entry field to column name.
+
+    Raises:
+        CatalogueError: a pair has no ``=``, or an empty field or column name, or a field repeats.
+    """
+    columns = {}
+    for pair in _PAIR_SEPARATOR.split(text):
+        pair = pair.strip()
+        if not pair:
+            continue
+        field, separator, column = (part.strip() for part in pair.partition("="))
+        if not separator or not field or not column:
+            raise CatalogueError(
+                f"--columns 中的“{pair}”格式不正确：应写成 字段=列名，多个用逗号分隔，例如 {COLUMNS_EXAMPLE}。"
+            )
+        if field in columns:
+            raise CatalogueError(f"--columns 中字段“{field}”出现了两次。每个字段只能对应一列，例如 {COLUMNS_EXAMPLE}。")
+        columns[field] = column
+    if not columns:
+        raise CatalogueError(f"--columns 为空。请写成 字段=列名，多个用逗号分隔，例如 {COLUMNS_EXAMPLE}。")
+    return columns
+
+
+def check_catalogue_arguments(args) -> Optional[dict]:
+    """Check ``--catalogue`` and ``--columns`` before anything is loaded; return the parsed columns (or None).
+
+    Raises:
+        CatalogueError: ``--columns`` is malformed, or given without ``--catalogue``.
+    """
+    text = getattr(args, "columns", None)
+    if text is None:
+        return None
+    if not getattr(args, "catalogue", None):
+        raise CatalogueError(
+            f"--columns 只用于 --catalogue 给出的目录文件，内置目录不需要它。请同时给出 --catalogue 文件路径，"
+            f"例如 --catalogue 目录.xlsx {COLUMNS_EXAMPLE}；使用内置目录时去掉 --columns。"
+        )
+    return parse_columns(text)
+
+
+def load_catalogue_from_args(args):
+    """Load the catalogue named by ``--catalogue`` (default: the embedded one), with ``--columns``."""
+    from greenmatch.catalogue import Catalogue
+
+    columns = check_catalogue_arguments(args)
     return Catalogue.load(getattr(args, "catalogue", None), columns=columns)
 
 
@@ -36,8 +84,9 @@ def run_show(args) -> int:
 
     if args.code:
         if args.code not in catalogue:
+            # Exit code 2 like every other invalid input (see greenmatch.cli).
             print(f"错误：目录中没有代码为“{args.code}”的三级条目。可运行 greenmatch catalogue show 查看全部代码。", file=sys.stderr)
-            return 1
+            return 2
         entry = catalogue[args.code]
         print(f"代码：{entry.code}")
         print(f"名称：{entry.title}")

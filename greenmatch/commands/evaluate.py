@@ -1,16 +1,17 @@
 """``greenmatch evaluate``: compare baselines and trained models on a labelled set and write a report."""
 
-import argparse
 import logging
 import sys
 from pathlib import Path
 
 from greenmatch.baselines import BASELINES, DEFAULT_BASELINES, BaselineNotFoundError, load_baseline
-from greenmatch.commands.catalogue import add_catalogue_arguments, load_catalogue_from_args
-from greenmatch.errors import LabelledDataError
-from greenmatch.evaluation import THRESHOLD_ORACLE, evaluate_ranker, format_metric, format_table
+from greenmatch.commands.catalogue import add_catalogue_arguments, check_catalogue_arguments, load_catalogue_from_args
+from greenmatch.commands.options import positive_int
+from greenmatch.errors import LabelledDataError, check_writable_folder
 from greenmatch.labelled import SHIPPED_SETS, load_dataset_or_file
-from greenmatch.report import HIT_AT_K_PLOT, LEVEL1_PLOT, METRICS_FILE, REPORT_FILE, SCORE_PLOT, write_report
+
+# greenmatch.evaluation (HF evaluate, which imports transformers and torch) and greenmatch.report
+# (matplotlib) are imported inside the functions that use them, to keep `greenmatch --help` fast.
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def add_parser(subparsers):
     parser.add_argument("--text-column", metavar="列名", help="数据文件中文本所在的列；默认自动识别")
     parser.add_argument("--codes-column", metavar="列名", help="数据文件中目录代码所在的列；默认自动识别")
     parser.add_argument("--output-dir", default=DEFAULT_OUTPUT_DIR, metavar="文件夹", help=f"报告写入的文件夹；默认 {DEFAULT_OUTPUT_DIR}")
-    parser.add_argument("--top-k", type=_positive_int, default=10, metavar="K", help="每条文本保留的候选条目数；默认 10")
+    parser.add_argument("--top-k", type=positive_int, default=10, metavar="K", help="每条文本保留的候选条目数；默认 10")
     parser.add_argument(
         "--full-scoring",
         action="store_true",
@@ -68,18 +69,14 @@ def add_parser(subparsers):
     parser.set_defaults(run=run)
 
 
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"应为正整数，实际为“{value}”") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"应为正整数，实际为 {number}")
-    return number
-
-
 def run(args) -> int:
     check_baseline_names(args.baseline)
+    check_catalogue_arguments(args)
+    check_writable_folder(args.output_dir, "--output-dir")
+
+    from greenmatch.evaluation import evaluate_ranker
+    from greenmatch.report import HIT_AT_K_PLOT, LEVEL1_PLOT, METRICS_FILE, REPORT_FILE, SCORE_PLOT, write_report
+
     catalogue = load_catalogue_from_args(args)
     labelled = load_evaluation_data(args, catalogue)
 
@@ -178,6 +175,8 @@ def _unique_name(name: str, label: str, existing_names: list) -> str:
 
 def console_summary(data_name: str, labelled, results) -> str:
     """Format the Chinese summary printed to stdout: data counts, the metrics table and threshold notes."""
+    from greenmatch.evaluation import THRESHOLD_ORACLE, format_metric, format_table
+
     num_green = sum(item.is_green for item in labelled)
     rows = [("模型", *(label for _, label in CONSOLE_COLUMNS))]
     for result in results:

@@ -5,6 +5,8 @@ import sys
 import typing
 from dataclasses import MISSING, fields
 
+from greenmatch.commands.options import integer, number
+
 METAVARS = {"model": "文件夹或ID", "data": "文件或名称", "output_dir": "文件夹", "text_column": "列名", "codes_column": "列名"}
 TYPE_METAVARS = {"int": "N", "float": "数值"}
 # Help of the --no-… option of a setting that is on by default.
@@ -33,7 +35,8 @@ def add_parser(subparsers):
         elif kind == "bool":
             parser.add_argument(option, dest=spec.name, action="store_true", help=help_text)
         else:
-            converter = {"int": int, "float": float}.get(kind, str)
+            # Ranges are checked by FinetuneConfig itself, so YAML recipes get the same checks.
+            converter = {"int": integer, "float": number}.get(kind, str)
             default = f"；默认 {spec.default}" if spec.default is not None else ""
             parser.add_argument(option, dest=spec.name, type=converter, default=spec.default, metavar=metavar, help=help_text + default)
     parser.set_defaults(run=run)

@@ -4,7 +4,11 @@ import argparse
 
 from greenmatch.batch import BatchJob, format_summary, progress_path, result_columns
 from greenmatch.commands.match import add_model_arguments, shortlist_from_args
+from greenmatch.commands.options import positive_int
 from greenmatch.models import load_matcher
+
+# The hint `greenmatch.cli.main` prints after Ctrl+C, since finished chunks stay in the progress file.
+RESUME_HINT = "已完成的部分已保存在进度文件中，加上 --resume 重新运行同一命令即可从中断处继续。"
 
 
 def add_parser(subparsers):
@@ -21,13 +25,13 @@ def add_parser(subparsers):
     parser.add_argument("input", metavar="INPUT", help="输入表格（CSV、XLSX、TSV 或 JSONL），所有单元格按文本读取")
     parser.add_argument("--column", required=True, metavar="列名", help="要匹配的文本所在的列，例如 项目名称")
     parser.add_argument("--output", required=True, metavar="OUT", help="输出表格，扩展名为 .csv 或 .xlsx，不能与输入文件相同")
-    parser.add_argument("--top-k", type=int, default=3, help="每行保留前几个匹配条目（默认 3）")
+    parser.add_argument("--top-k", type=positive_int, default=3, metavar="K", help="每行保留前几个匹配条目（默认 3）")
     add_model_arguments(parser)
-    parser.add_argument("--chunk-size", type=int, default=256, metavar="行数", help="每次匹配并保存进度的行数（默认 256）")
+    parser.add_argument("--chunk-size", type=positive_int, default=256, metavar="行数", help="每次匹配并保存进度的行数（默认 256）")
     parser.add_argument("--resume", action="store_true", help="从上次中断处继续：沿用进度文件中已完成的行，只匹配其余的行")
     parser.add_argument("--sheet", metavar="工作表", help="XLSX 输入要读取的工作表名称；默认第一个工作表")
     parser.add_argument("--no-progress", action="store_true", help="不显示进度条")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, interrupt_hint=RESUME_HINT)
 
 
 def run(args: argparse.Namespace) -> int:

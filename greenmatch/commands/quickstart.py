@@ -1,6 +1,5 @@
 """``greenmatch quickstart``: train the quick model once (or reuse it) and match example texts."""
 
-from greenmatch.display import format_result
 from greenmatch.models import default_model_dir
 
 EXAMPLES = (
@@ -20,10 +19,12 @@ def add_parser(subparsers):
         "保存到 $GREENMATCH_HOME/models/quick（默认 ~/.cache/greenmatch），然后匹配几条示例文本。",
     )
     parser.add_argument("--retrain", action="store_true", help="即使已有快速模型也重新训练")
-    parser.set_defaults(run=run)
+    # Without --retrain, quickstart trains with resume on, so running it again continues.
+    parser.set_defaults(run=run, interrupt_hint="已完成的训练阶段已保存，再次运行 greenmatch quickstart（不加 --retrain）即可从中断处继续训练。")
 
 
 def run(args) -> int:
+    from greenmatch.display import format_result
     from greenmatch.matcher import Matcher
     from greenmatch.training import TrainConfig, train
 

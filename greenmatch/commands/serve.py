@@ -3,6 +3,7 @@
 import sys
 import time
 
+from greenmatch.commands.options import port_number
 from greenmatch.models import load_matcher
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -17,16 +18,13 @@ def add_parser(subparsers):
     )
     parser.add_argument("--model", metavar="DIR_OR_HUB_ID", help="模型文件夹或 Hub 模型 ID；默认使用 greenmatch quickstart 训练的快速模型")
     parser.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1，只有本机能访问；0.0.0.0 对局域网开放）")
-    parser.add_argument("--port", type=int, default=7860, help="监听端口（默认 7860）")
+    parser.add_argument("--port", type=port_number, default=7860, help="监听端口（1–65535，默认 7860）")
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
+    # greenmatch.web imports gradio (about 2.6 s on 2 CPU cores), so it is imported only when the page starts.
     from greenmatch.web import build_app
-
-    if not 0 < args.port < 65536:
-        print(f"错误：--port 应在 1 到 65535 之间，实际为 {args.port}。", file=sys.stderr, flush=True)
-        return 2
 
     matcher = load_matcher(args.model)
     demo = build_app(matcher)

@@ -3,9 +3,9 @@
 import argparse
 import logging
 import sys
-from dataclasses import MISSING, fields
 
-from greenmatch.training import PRESETS, TrainConfig, apply_preset
+from greenmatch.commands.options import integer, number
+from greenmatch.training import FIELD_CHOICES, PRESETS, TrainConfig, apply_preset
 
 # Options shown in the CLI; the recipes expose every field of TrainConfig.
 CLI_FIELDS = (
@@ -27,12 +27,14 @@ def add_train_config_arguments(parser: argparse.ArgumentParser, names=CLI_FIELDS
             parser.add_argument(option, dest=name, action="store_true", default=None, help=help_text)
         elif name == "query_generators":
             parser.add_argument(option, dest=name, nargs="+", default=None, help=help_text)
+        elif name == "preset":
+            parser.add_argument(option, dest=name, choices=sorted(PRESETS), default=None, help=help_text)
+        elif name in FIELD_CHOICES:
+            parser.add_argument(option, dest=name, choices=FIELD_CHOICES[name], default=None, help=help_text)
         else:
-            converter = {"int": int, "float": float}.get(_type_name(spec.type), str)
-            if name == "preset":
-                parser.add_argument(option, dest=name, choices=sorted(PRESETS), default=None, help=help_text)
-            else:
-                parser.add_argument(option, dest=name, type=converter, default=None, help=help_text)
+            # Ranges are checked by TrainConfig itself, so YAML recipes get the same checks.
+            converter = {"int": integer, "float": number}.get(_type_name(spec.type), str)
+            parser.add_argument(option, dest=name, type=converter, default=None, help=help_text)
 
 
 def _type_name(annotation) -> str:
@@ -49,6 +51,10 @@ def config_from_args(args, names=CLI_FIELDS) -> TrainConfig:
     return apply_preset(config, explicit=set(given))
 
 
+# The hint `greenmatch.cli.main` prints after Ctrl+C.
+RESUME_HINT = "已完成的训练阶段和检查点已保存，加上 --resume 重新运行同一命令即可从中断处继续。"
+
+
 def add_parser(subparsers):
     parser = subparsers.add_parser(
         "train",
@@ -58,13 +64,14 @@ def add_parser(subparsers):
     )
     add_train_config_arguments(parser)
     parser.add_argument("--resume", dest="resume", action="store_true", default=None, help="从上次中断处继续（跳过已完成的阶段，交叉编码器从最后的检查点继续）")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, interrupt_hint=RESUME_HINT)
 
 
 def run(args) -> int:
-    from greenmatch.training import train
+    from greenmatch.training import check_output_dir, train
 
     config = config_from_args(args, CLI_FIELDS + ("resume",))
+    check_output_dir(config)
     if not args.verbose:
         # Training takes minutes: show what the stages choose and measure even without -v.
         logging.getLogger("greenmatch").setLevel(logging.INFO)
