@@ -12,6 +12,15 @@ followed by
     是否绿色      是 or 否; empty where the text cell is empty
     判定分数      the score the not-green threshold was applied to (`MatchResult.verdict_score`)
 
+Input values. The text column is read as text for matching (`greenmatch.tables.cell_text`),
+but every input cell is written back as the input stored it: XLSX numbers, dates and
+booleans keep their types, and CSV cells keep their exact spelling. A table whose header
+repeats a column name is rejected before matching, and so is a table with a cell that an XLSX
+output cannot store (more than 32,767 characters, or a control character).
+NOTE: CSV has no cell types, so a CSV input written as XLSX output has text cells throughout,
+numbers included. They are not converted, because a conversion would also turn codes such as
+3.10 or 18-digit credit codes into rounded numbers.
+
 Rows are matched in chunks of ``chunk_size`` consecutive rows. Chunk ``k`` contains rows
 ``k * chunk_size`` to ``(k + 1) * chunk_size - 1``. A chunk is therefore encoded as the same
 batch whether it runs in one process, in several (``recipes/match_batch.py``) or after a
@@ -52,7 +61,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from greenmatch.errors import InputFileError, OutputLocationError, check_writable_folder, os_error_reason
-from greenmatch.tables import read_table, write_table
+from greenmatch.tables import XLSX_LIMITS_ADVICE, cell_text, read_table, write_table, xlsx_cell_problems
 
 logger = logging.getLogger(__name__)
 
@@ -239,7 +248,7 @@ class BatchJob:
         self.column = column
         self.output_path = output_path
         self.table = table
-        self.texts = [str(value).strip() for value in table[column]]
+        self.texts = [cell_text(value).strip() for value in table[column]]
         self.top_k = top_k
         self.chunk_size = chunk_size
         self.resume = resume
@@ -262,7 +271,8 @@ class BatchJob:
             BatchSettingError: top_k or chunk_size is below 1.
             OutputPathError: the output suffix is not .csv or .xlsx, the output is a folder,
                 or it is the input file itself.
-            InputFileError: the input cannot be read (raised by `read_table`).
+            InputFileError: the input cannot be read or repeats a column name (raised by
+                `read_table`), or the output is XLSX and a cell does not fit in an XLSX cell.
             ColumnNotFoundError: the column is not in the table; the message lists the columns.
             ColumnConflictError: the table already has a column named like a result column.
             ProgressFileError: progress files of an unfinished run exist and resume is False.
@@ -270,9 +280,10 @@ class BatchJob:
         input_path, output_path = Path(input_path), Path(output_path)
         check_settings(top_k, chunk_size)
         check_output_path(input_path, output_path)
-        table = read_table(input_path, sheet_name=0 if sheet is None else sheet)
+        table = read_table(input_path, sheet_name=0 if sheet is None else sheet, keep_types=True)
         column = check_column(table, column, input_path)
         check_column_conflicts(table, top_k, input_path)
+        check_cells_fit_output(table, input_path, output_path)
         if not resume:
             reject_leftover_progress(output_path)
         return cls(input_path, column, output_path, table, top_k, chunk_size, resume, sheet)
@@ -500,7 +511,8 @@ def match_file(
 
     Args:
         matcher: a loaded `greenmatch.matcher.Matcher`.
-        input_path: the table to read (CSV, XLSX, TSV or JSONL; every cell read as text).
+        input_path: the table to read (CSV, XLSX, TSV or JSONL). The text column is matched as
+            text; every column is written back with the values the input stored.
         column: the column holding the texts to match.
         output_path: the table to write, .csv or .xlsx; its progress file lies beside it.
         top_k: entries kept per row.
@@ -567,6 +579,15 @@ def check_column_conflicts(table: pd.DataFrame, top_k: int, input_path: Path) ->
             f"文件 {input_path} 已有结果列 {'、'.join(clashes)}，可能是上一次匹配的输出。"
             "请用原始表格作为输入，或删除或重命名这些列后再试。"
         )
+
+
+def check_cells_fit_output(table: pd.DataFrame, input_path: Path, output_path: Path) -> None:
+    """Raise InputFileError before matching when the output is XLSX and an input cell cannot be stored in it."""
+    if output_path.suffix.lower() != ".xlsx":
+        return
+    problems = xlsx_cell_problems(table)
+    if problems:
+        raise InputFileError(f"文件 {input_path} 中有 XLSX 单元格放不下的内容，无法写成 {output_path}：{'；'.join(problems)}。{XLSX_LIMITS_ADVICE}。")
 
 
 def reject_leftover_progress(output_path: Path) -> None:

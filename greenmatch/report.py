@@ -2,8 +2,9 @@
 
 The charts are drawn on `matplotlib.figure.Figure` objects with the Agg canvas, so writing a
 report neither needs a display nor changes pyplot's global backend. Chinese text in a chart
-needs a CJK font. When matplotlib's font list has none (`find_cjk_font`), the charts use
-English labels instead of drawing empty boxes, and a warning is logged once per process.
+needs a CJK font (`find_cjk_font`). When there is none, the charts are drawn in ASCII only,
+with English labels and English ranker names (`chart_ranker_name`), instead of empty boxes,
+and a warning is logged once per process.
 """
 
 import json
@@ -53,6 +54,32 @@ CJK_FONT_FAMILIES = (
     "Droid Sans Fallback",
     "AR PL UMing CN",
 )
+
+# Parts of the lower-cased file names of fonts that cover Simplified Chinese, for fonts that
+# matplotlib's cached font list misses.
+CJK_FONT_FILE_MARKERS = (
+    "notosanscjk",
+    "notoserifcjk",
+    "notosanssc",
+    "sourcehan",
+    "wqy",
+    "wenquanyi",
+    "droidsansfallback",
+    "sarasa",
+    "msyh",
+    "simhei",
+    "pingfang",
+    "uming",
+    "ukai",
+)
+
+# English chart names for the Chinese ranker names of `Matcher.rankers`.
+RANKER_NAMES_EN = {
+    "检索器（SimCSE）": "retriever (SimCSE)",
+    "混合检索（SimCSE + BM25）": "hybrid retrieval (SimCSE + BM25)",
+    "检索后重排（greenmatch）": "retrieve and rerank (greenmatch)",
+    "交叉编码器全量打分（原方法）": "cross-encoder on all entries (original)",
+}
 
 THRESHOLD_SOURCE_NAMES = {
     THRESHOLD_ORACLE: "评测数据上的最优值（oracle，偏乐观）",
@@ -131,11 +158,13 @@ def write_report(results: Sequence[EvaluationResult], output_dir, catalogue: Cat
         write_metrics_json(results, level1_tables, output_dir / METRICS_FILE, catalogue, title),
         write_markdown(results, level1_tables, output_dir / REPORT_FILE, catalogue, title),
     ]
-    labels = CHART_LABELS["zh" if _use_cjk_font() else "en"]
+    chinese = _use_cjk_font()
+    labels = CHART_LABELS["zh" if chinese else "en"]
+    names = [chart_ranker_name(result.name, position, ascii_only=not chinese) for position, result in enumerate(results, start=1)]
     with matplotlib.rc_context(_chart_style()):
-        paths.append(plot_hit_at_k(results, output_dir / HIT_AT_K_PLOT, labels))
-        paths.append(plot_score_distribution(results, output_dir / SCORE_PLOT, labels))
-        paths.append(plot_level1_hit_at_1(results, level1_tables, output_dir / LEVEL1_PLOT, labels))
+        paths.append(plot_hit_at_k(results, output_dir / HIT_AT_K_PLOT, labels, names))
+        paths.append(plot_score_distribution(results, output_dir / SCORE_PLOT, labels, names))
+        paths.append(plot_level1_hit_at_1(results, level1_tables, output_dir / LEVEL1_PLOT, labels, names))
     logger.info("Wrote the evaluation report of %d rankers to %s", len(results), output_dir)
     return paths
 
@@ -283,15 +312,82 @@ def _escape(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def find_cjk_font() -> Optional[str]:
-    """Return the family name of an installed font that covers Chinese, or None."""
-    installed = {font.name for font in font_manager.fontManager.ttflist}
+    """Return the family name of an installed font that covers Chinese, or None.
+
+    Looks in matplotlib's global font manager first, then in the system font folders.
+    """
+    return cjk_font_family(font_manager.fontManager)
+
+
+def cjk_font_family(manager: font_manager.FontManager) -> Optional[str]:
+    """Return the family name of a font in ``manager`` that covers Chinese, adding font files it misses.
+
+    matplotlib caches its font list on first use, so a CJK font installed later (for example
+    ``apt-get install fonts-noto-cjk`` after matplotlib first ran) is missing from it. When the
+    list has no CJK family, the files of `font_manager.findSystemFonts` whose names match
+    CJK_FONT_FILE_MARKERS are added with `FontManager.addfont` until one provides a CJK family.
+    """
+    family = _listed_cjk_family(manager)
+    if family is not None:
+        return family
+
+    listed_files = {font.fname for font in manager.ttflist}
+    for path in _cjk_font_files():
+        if path in listed_files:
+            continue
+        try:
+            manager.addfont(path)
+        except (OSError, RuntimeError, ValueError) as error:
+            logger.debug("Cannot add the font file %s: %s", path, error)
+            continue
+        family = _listed_cjk_family(manager)
+        if family is not None:
+            logger.info("Added the font file %s, which matplotlib's font cache did not list", path)
+            return family
+    return None
+
+
+def _listed_cjk_family(manager: font_manager.FontManager) -> Optional[str]:
+    installed = {font.name for font in manager.ttflist}
     for family in CJK_FONT_FAMILIES:
         if family in installed:
             return family
     for family in sorted(installed):
-        if "CJK" in family or "WenQuanYi" in family:
+        if _is_cjk_family(family):
             return family
     return None
+
+
+def _is_cjk_family(family: str) -> bool:
+    return family in CJK_FONT_FAMILIES or "CJK" in family or "WenQuanYi" in family
+
+
+def _cjk_font_files() -> List[str]:
+    """Return the system font files named like CJK fonts, regular sans-serif files first."""
+    paths = [path for path in font_manager.findSystemFonts() if any(marker in Path(path).name.lower() for marker in CJK_FONT_FILE_MARKERS)]
+
+    def preference(path):
+        name = Path(path).name.lower()
+        return ("serif" in name, "bold" in name, name)
+
+    return sorted(paths, key=preference)
+
+
+def chart_ranker_name(name: str, position: int, ascii_only: bool = False) -> str:
+    """Return the name a chart shows for a ranker.
+
+    With ``ascii_only`` (no CJK font), a Chinese name of `Matcher.rankers` is replaced by its
+    English name in RANKER_NAMES_EN and a suffix such as `` [b]`` is kept. A name that still
+    has non-ASCII characters becomes ``ranker <position>``, where the position is the
+    ranker's 1-based row in the tables of report.md.
+    """
+    if not ascii_only:
+        return name
+    for chinese, english in RANKER_NAMES_EN.items():
+        if name.startswith(chinese):
+            name = english + name[len(chinese) :]
+            break
+    return name if name.isascii() else f"ranker {position}"
 
 
 @lru_cache(maxsize=1)
@@ -300,7 +396,7 @@ def _use_cjk_font() -> bool:
     family = find_cjk_font()
     if family is None:
         logger.warning(
-            "No CJK font is installed, so the charts use English labels "
+            "No CJK font is installed, so the charts use English labels and ranker names "
             "(install one, e.g. apt-get install fonts-noto-cjk, for Chinese labels)"
         )
         return False
@@ -317,15 +413,16 @@ def _chart_style() -> dict:
     return style
 
 
-def plot_hit_at_k(results, path: Path, labels: dict) -> Path:
-    """Plot hit@1 … hit@10 of the green texts, one line per ranker."""
+def plot_hit_at_k(results, path: Path, labels: dict, names: Optional[Sequence[str]] = None) -> Path:
+    """Plot hit@1 … hit@10 of the green texts, one line per ranker, labelled with ``names`` (default: the rankers' names)."""
+    names = names or [result.name for result in results]
     figure = Figure(figsize=(7, 4.5))
     axes = figure.add_subplot()
-    for result in results:
+    for result, name in zip(results, names):
         max_k = min(MAX_PLOT_K, max((len(record["predicted"]) for record in result.per_text), default=1))
         curve = hit_at_k_curve(result, max_k=max_k)
         if curve:
-            axes.plot(range(1, len(curve) + 1), curve, marker="o", label=result.name)
+            axes.plot(range(1, len(curve) + 1), curve, marker="o", label=name)
     axes.set_title(labels["hit_title"])
     axes.set_xlabel(labels["hit_x"])
     axes.set_ylabel(labels["hit_y"])
@@ -339,15 +436,18 @@ def plot_hit_at_k(results, path: Path, labels: dict) -> Path:
     return path
 
 
-def plot_score_distribution(results, path: Path, labels: dict) -> Path:
+def plot_score_distribution(results, path: Path, labels: dict, names: Optional[Sequence[str]] = None) -> Path:
     """Plot histograms of verdict_score for green and not-green texts, one panel per ranker.
+
+    Panels are titled with ``names`` (default: the rankers' names).
 
     Each panel has its own x axis because BM25 scores and cosine similarities differ in scale.
     """
     columns = min(len(results), 3)
     rows = (len(results) + columns - 1) // columns
     figure = Figure(figsize=(4.5 * columns, 3.6 * rows))
-    for index, result in enumerate(results, start=1):
+    names = names or [result.name for result in results]
+    for index, (result, name) in enumerate(zip(results, names), start=1):
         axes = figure.add_subplot(rows, columns, index)
         green = [record["verdict_score"] for record in result.per_text if record["codes"]]
         not_green = [record["verdict_score"] for record in result.per_text if not record["codes"]]
@@ -360,7 +460,7 @@ def plot_score_distribution(results, path: Path, labels: dict) -> Path:
         if threshold is not None:
             oracle = labels["oracle"] if result.metrics.get("threshold_source") == THRESHOLD_ORACLE else ""
             axes.axvline(threshold, color="tab:red", linestyle="--", label=labels["threshold"].format(value=threshold) + oracle)
-        axes.set_title(labels["score_title"].format(name=result.name), fontsize=10)
+        axes.set_title(labels["score_title"].format(name=name), fontsize=10)
         axes.set_xlabel(labels["score_x"])
         axes.set_ylabel(labels["score_y"])
         axes.legend(fontsize=8)
@@ -377,18 +477,19 @@ def _shared_bins(values: Sequence[float], count: int = 30):
     return [low + (high - low) * i / count for i in range(count + 1)]
 
 
-def plot_level1_hit_at_1(results, level1_tables: Dict[str, dict], path: Path, labels: dict) -> Path:
-    """Plot hit@1 per first-level category as grouped bars, one bar per ranker."""
+def plot_level1_hit_at_1(results, level1_tables: Dict[str, dict], path: Path, labels: dict, names: Optional[Sequence[str]] = None) -> Path:
+    """Plot hit@1 per first-level category as grouped bars, one bar per ranker, labelled with ``names`` (default: the rankers' names)."""
+    names = names or [result.name for result in results]
     first_table = level1_tables[results[0].name]
     codes = [code for code, row in first_table.items() if row["count"] > 0]
     figure = Figure(figsize=(max(7, 1.6 * len(codes) + 2), 4.8))
     axes = figure.add_subplot()
     width = 0.8 / len(results)
-    for offset, result in enumerate(results):
+    for offset, (result, name) in enumerate(zip(results, names)):
         table = level1_tables[result.name]
         values = [table[code]["hit@1"] or 0.0 for code in codes]
         positions = [i - 0.4 + width * (offset + 0.5) for i in range(len(codes))]
-        axes.bar(positions, values, width=width, label=result.name)
+        axes.bar(positions, values, width=width, label=name)
     ticks = [labels["level1_tick"].format(code=code, title=first_table[code]["title"], count=first_table[code]["count"]) for code in codes]
     axes.set_xticks(range(len(codes)), ticks, fontsize=8)
     axes.set_title(labels["level1_title"])

@@ -23,6 +23,7 @@ Example::
 
 import html
 import logging
+import os
 import re
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
@@ -332,8 +333,9 @@ def read_columns(path: Optional[str]) -> Tuple[List[str], Optional[str], str]:
         frame = read_table(path)
     except GreenmatchError as error:
         logger.warning("Web upload rejected: %s", error)
-        gr.Warning(str(error), title="无法读取文件")
-        return [], None, render_error(str(error))
+        message = hide_server_folders(str(error), path)
+        gr.Warning(message, title="无法读取文件")
+        return [], None, render_error(message)
 
     columns = list(frame.columns)
     if not columns:
@@ -395,8 +397,9 @@ def run_batch(matcher, path: Optional[str], column: Optional[str], top_k: float,
         summary = match_file(matcher, path, column, output, top_k=int(top_k), progress=True)
     except GreenmatchError as error:
         logger.warning("Web batch of %s failed: %s", path, error)
-        gr.Warning(str(error), title="批量匹配失败")
-        return render_error(str(error)), None
+        message = hide_server_folders(str(error), path, output)
+        gr.Warning(message, title="批量匹配失败")
+        return render_error(message), None
 
     logger.info("Web batch of %s: %d rows written to %s", path, summary.rows, output)
     return render_info(describe_summary(summary)), str(output)
@@ -415,6 +418,23 @@ def describe_summary(summary) -> str:
     if summary.default_threshold:
         text += "注意：该模型没有用标注数据校准非绿色阈值，“是否绿色”一列按默认阈值判定。"
     return text + f"请在下方下载结果文件 {Path(summary.output_path).name}。"
+
+
+def hide_server_folders(message: str, *paths) -> str:
+    """Remove the folders of ``paths`` from an error message, leaving the file names.
+
+    Uploads and results lie in gradio's cache folder on the server, e.g.
+    ``/tmp/gradio/<hash>/贷款.csv``; a visitor needs only the file name.
+    """
+    folders = set()
+    for path in paths:
+        if path:
+            folders.update({str(Path(path).parent), str(Path(path).resolve().parent)})
+    folders -= {".", os.sep}
+    # Longest first, so that a folder inside another is removed whole.
+    for folder in sorted(folders, key=len, reverse=True):
+        message = message.replace(folder + os.sep, "")
+    return message
 
 
 def render_error(message: str) -> str:

@@ -7,6 +7,7 @@ narrowed to the modules that import, so it runs before every subcommand module e
 """
 
 import argparse
+import datetime
 import importlib
 import os
 import signal
@@ -16,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -42,6 +44,7 @@ RECIPE = REPOSITORY / "recipes" / "match_batch.py"
 TEXT_COLUMN = "项目名称"
 INPUT_COLUMNS = ["编号", TEXT_COLUMN, "金额"]
 LONG_TEXT = "建设风力发电场并配套储能电站" * 30
+FORMULA_TEXT = '=HYPERLINK("http://127.0.0.1/x","点击")'
 
 # Runs greenmatch.cli.main in a subprocess with the subcommands whose modules import.
 CLI_SCRIPT = """
@@ -309,6 +312,47 @@ def test_numeric_xlsx_cell_matched_as_text(matcher, tmp_path):
     assert all(output["第1匹配代码"] != "")
 
 
+@pytest.fixture(scope="module")
+def typed_xlsx_run(matcher, tmp_path_factory):
+    """Match an XLSX input whose other columns hold a number, a date and a formula-like text."""
+    folder = tmp_path_factory.mktemp("typed-run")
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["编号", TEXT_COLUMN, "金额", "放款日期"])
+    workbook.active.append(["P1", "屋顶分布式光伏电站", 1234567.5, datetime.datetime(2024, 3, 1)])
+    workbook.active.append(["P2", FORMULA_TEXT, 88, datetime.datetime(2024, 3, 2)])
+    workbook.active["B3"].data_type = "s"  # a text cell, as Excel stores text typed after an apostrophe
+    workbook.save(folder / "loans.xlsx")
+    match_file(matcher, folder / "loans.xlsx", TEXT_COLUMN, folder / "matched.xlsx", progress=False)
+    return openpyxl.load_workbook(folder / "matched.xlsx").worksheets[0]
+
+
+def test_xlsx_output_keeps_number(typed_xlsx_run):
+    assert typed_xlsx_run["C2"].value == 1234567.5
+
+
+def test_xlsx_output_keeps_date(typed_xlsx_run):
+    assert typed_xlsx_run["D2"].value == datetime.datetime(2024, 3, 1)
+
+
+def test_xlsx_output_formula_text_is_text(typed_xlsx_run):
+    assert typed_xlsx_run["B3"].data_type == "s"
+
+
+def test_xlsx_output_formula_text_kept(typed_xlsx_run):
+    assert typed_xlsx_run["B3"].value == FORMULA_TEXT
+
+
+def test_xlsx_output_formula_text_matched(typed_xlsx_run):
+    assert typed_xlsx_run["E3"].value not in (None, "")
+
+
+def test_csv_output_keeps_spelling(matcher, tmp_path):
+    input_path = tmp_path / "loans.csv"
+    input_path.write_text(f"编号,{TEXT_COLUMN},金额\n007,光伏电站,\"1,234.50\"\n", encoding="utf-8")
+    match_file(matcher, input_path, TEXT_COLUMN, tmp_path / "matched.csv", progress=False)
+    assert read_output(tmp_path / "matched.csv").loc[0, ["编号", "金额"]].tolist() == ["007", "1,234.50"]
+
+
 def test_top_k_above_catalogue_size(matcher, tmp_path, catalogue):
     input_path = write_csv(make_table(["污水处理厂提标改造"]), tmp_path / "one.csv")
     top_k = len(catalogue) + 2
@@ -393,6 +437,31 @@ def test_settings_below_one_raise(small_input, tmp_path, settings):
 def test_errors_are_input_file_errors():
     for error_class in (ColumnNotFoundError, ColumnConflictError, OutputPathError, BatchSettingError, ProgressFileError):
         assert issubclass(error_class, InputFileError)
+
+
+def test_repeated_header_raises(tmp_path):
+    input_path = tmp_path / "dup.csv"
+    input_path.write_text(f"{TEXT_COLUMN},{TEXT_COLUMN}\n光伏,风电\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match=f"重复的列名：“{TEXT_COLUMN}”"):
+        BatchJob.prepare(input_path, TEXT_COLUMN, tmp_path / "out.csv")
+
+
+def test_missing_sheet_lists_sheets(tmp_path):
+    input_path = tmp_path / "loans.xlsx"
+    make_table(["光伏"]).to_excel(input_path, sheet_name="项目", index=False)
+    with pytest.raises(InputFileError, match="没有名为“nosuch”的工作表。现有的工作表：“项目”"):
+        BatchJob.prepare(input_path, TEXT_COLUMN, tmp_path / "out.csv", sheet="nosuch")
+
+
+def test_long_cell_xlsx_output_raises(tmp_path):
+    input_path = write_csv(make_table(["光伏", "光" * 40000]), tmp_path / "long.csv")
+    with pytest.raises(InputFileError, match=f"第 3 行“{TEXT_COLUMN}”列有 40000 个字符"):
+        BatchJob.prepare(input_path, TEXT_COLUMN, tmp_path / "out.xlsx")
+
+
+def test_long_cell_csv_output_accepted(tmp_path):
+    input_path = write_csv(make_table(["光伏", "光" * 40000]), tmp_path / "long.csv")
+    assert BatchJob.prepare(input_path, TEXT_COLUMN, tmp_path / "out.csv").texts[1] == "光" * 40000
 
 
 def test_result_column_conflict_raises(dev_texts, tmp_path):

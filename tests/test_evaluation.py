@@ -1,13 +1,16 @@
 """Tests of the baselines, evaluate_ranker, the report writer and ``greenmatch evaluate``."""
 
 import argparse
+import copy
 import json
 import logging
 import math
 import sys
 import types
+import warnings
 
 import pytest
+from matplotlib import font_manager
 from sklearn.metrics import f1_score, roc_auc_score
 
 from greenmatch import report
@@ -311,6 +314,65 @@ def test_report_uses_english_without_cjk_font(bm25, labelled, catalogue, tmp_pat
     assert len(warnings) == 1
     for name in REPORT_PLOTS:
         assert_valid_png(tmp_path / "second" / name)
+
+
+def render_report(results, output_dir, catalogue) -> list:
+    """Write a report and return the messages of matplotlib's missing-glyph warnings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report.write_report(results, output_dir, catalogue, "测试")
+    return [str(warning.message) for warning in caught if "missing from font" in str(warning.message)]
+
+
+@pytest.fixture
+def chinese_named_result(bm25, labelled, catalogue):
+    result = evaluate_ranker(bm25, labelled, catalogue)
+    result.name = "检索器（SimCSE）"
+    return result
+
+
+def test_report_ascii_without_cjk_font(chinese_named_result, catalogue, tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "find_cjk_font", lambda: None)
+    report._use_cjk_font.cache_clear()
+    try:
+        missing = render_report([chinese_named_result], tmp_path, catalogue)
+    finally:
+        report._use_cjk_font.cache_clear()
+    assert missing == []
+
+
+def test_report_chinese_with_cjk_font(chinese_named_result, catalogue, tmp_path):
+    if report.find_cjk_font() is None:
+        pytest.skip("no CJK font on this machine (apt-get install fonts-noto-cjk)")
+    report._use_cjk_font.cache_clear()
+    missing = render_report([chinese_named_result], tmp_path, catalogue)
+    assert missing == []
+
+
+def test_cjk_font_found_when_cache_stale():
+    if not report._cjk_font_files():
+        pytest.skip("no CJK font file on this machine (apt-get install fonts-noto-cjk)")
+    # A font manager whose list was built before the CJK fonts were installed.
+    stale = copy.copy(font_manager.fontManager)
+    stale.ttflist = [font for font in stale.ttflist if not report._is_cjk_family(font.name)]
+    assert report.cjk_font_family(stale) is not None
+
+
+@pytest.mark.parametrize(
+    "name, position, expected",
+    [
+        ("检索器（SimCSE）", 1, "retriever (SimCSE)"),
+        ("检索后重排（greenmatch） [b]", 2, "retrieve and rerank (greenmatch) [b]"),
+        ("bm25-jieba", 3, "bm25-jieba"),
+        ("我的模型", 4, "ranker 4"),
+    ],
+)
+def test_chart_names_ascii(name, position, expected):
+    assert report.chart_ranker_name(name, position, ascii_only=True) == expected
+
+
+def test_chart_names_kept_with_cjk_font():
+    assert report.chart_ranker_name("检索器（SimCSE）", 1) == "检索器（SimCSE）"
 
 
 def test_command_unknown_baseline(labelled_file, tmp_path):

@@ -3,6 +3,10 @@ the page itself in headless Chromium (Debian's ``chromium`` package driven by Pl
 
 Set ``GREENMATCH_SKIP_BROWSER=1`` to skip the browser tests on a machine without Chromium.
 Without that variable a missing Chromium fails them, so CI cannot pass without running them.
+
+The single-match browser test saves a screenshot of the page in pytest's temporary folder.
+Set ``GREENMATCH_WRITE_SCREENSHOT=1`` to write it to docs/images/web.png instead, the image
+the README shows, when the page has changed on purpose.
 """
 
 import argparse
@@ -26,6 +30,7 @@ from greenmatch.web import (
     MARK_STYLE,
     PAGE_TITLE,
     choose_text_column,
+    hide_server_folders,
     highlight_shared,
     output_path_for,
     read_columns,
@@ -36,7 +41,7 @@ from greenmatch.web import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-SCREENSHOT = REPO / "docs" / "images" / "web.png"
+DOCS_SCREENSHOT = REPO / "docs" / "images" / "web.png"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -212,6 +217,20 @@ def test_read_columns_empty_file_message(tmp_path):
     assert "是空的" in status
 
 
+def test_read_columns_error_hides_folder(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    with pytest.warns(UserWarning):
+        _, _, status = read_columns(str(path))
+    assert str(tmp_path) not in status
+    assert "empty.csv" in status
+
+
+def test_hide_server_folders_keeps_names():
+    message = "文件 /tmp/gradio/abc/贷款.csv 与 /tmp/gradio/abc/贷款_匹配结果.xlsx 有误"
+    assert hide_server_folders(message, "/tmp/gradio/abc/贷款.csv") == "文件 贷款.csv 与 贷款_匹配结果.xlsx 有误"
+
+
 @pytest.fixture(scope="module")
 def matcher(tiny_model_dir):
     from greenmatch.matcher import Matcher
@@ -245,6 +264,17 @@ def test_batch_column_conflict_message(matcher, tmp_path):
         status, output = run_batch(matcher, str(path), "贷款用途", 3)
     assert output is None
     assert "已有结果列" in status
+
+
+def test_batch_error_hides_folder(matcher, tmp_path):
+    from greenmatch.web import run_batch
+
+    path = tmp_path / "again.csv"
+    path.write_text("贷款用途,第1匹配代码\n光伏电站,3.2.2\n", encoding="utf-8")
+    with pytest.warns(UserWarning):
+        status, _ = run_batch(matcher, str(path), "贷款用途", 3)
+    assert str(tmp_path) not in status
+    assert "again.csv" in status
 
 
 def test_batch_writes_result(matcher, tmp_path):
@@ -385,16 +415,34 @@ def page(browser, server_url):
     context.close()
 
 
+def screenshot_path(tmp_path) -> Path:
+    """Return docs/images/web.png with GREENMATCH_WRITE_SCREENSHOT=1, else a file in tmp_path."""
+    if os.environ.get("GREENMATCH_WRITE_SCREENSHOT") == "1":
+        return DOCS_SCREENSHOT
+    return tmp_path / "web.png"
+
+
+def test_screenshot_defaults_to_tmp(tmp_path, monkeypatch):
+    monkeypatch.delenv("GREENMATCH_WRITE_SCREENSHOT", raising=False)
+    assert screenshot_path(tmp_path) == tmp_path / "web.png"
+
+
+def test_screenshot_to_docs_on_request(tmp_path, monkeypatch):
+    monkeypatch.setenv("GREENMATCH_WRITE_SCREENSHOT", "1")
+    assert screenshot_path(tmp_path) == DOCS_SCREENSHOT
+
+
 @browser_test
-def test_page_single_match(page, catalogue):
+def test_page_single_match(page, catalogue, tmp_path):
     page.fill("#query textarea", EXAMPLES[2])
     page.fill("#top-k input[type=number]", "3")
     page.press("#top-k input[type=number]", "Enter")
     page.click("#match-button")
     page.wait_for_selector("#results tr[data-code]")
     page.wait_for_selector("#entry-text .gm-entry-text")
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    screenshot = screenshot_path(tmp_path)
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(screenshot), full_page=True)
 
     codes = page.locator("#results tr[data-code]").evaluate_all("rows => rows.map(row => row.dataset.code)")
     assert len(codes) == 3
@@ -405,6 +453,7 @@ def test_page_single_match(page, catalogue):
     assert page.locator("#results mark").count() > 0
     assert page.title() == PAGE_TITLE
     assert page.outside_hosts == []
+    assert screenshot.stat().st_size > 0
 
 
 @browser_test
