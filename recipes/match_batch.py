@@ -53,7 +53,7 @@ logger = logging.getLogger(__name__)
 class MatchBatchArguments:
     """Arguments of the batch-matching recipe, the same as the options of ``greenmatch match-file``."""
 
-    input: str = field(metadata={"help": "输入表格（CSV、XLSX、TSV 或 JSONL），所有单元格按文本读取"})
+    input: str = field(metadata={"help": "输入表格（CSV、XLSX、TSV 或 JSONL）；文本列按文本匹配，其余各列按原值写回"})
     column: str = field(metadata={"help": "要匹配的文本所在的列，例如 项目名称"})
     output: str = field(metadata={"help": "输出表格，扩展名为 .csv 或 .xlsx，不能与输入文件相同"})
     model: Optional[str] = field(default=None, metadata={"help": "模型文件夹或 Hub 模型 ID；默认使用 greenmatch quickstart 训练的快速模型"})

@@ -22,7 +22,7 @@ def add_parser(subparsers):
         ),
         epilog=f"输出列（以 --top-k 3 为例）：{'、'.join(result_columns(3))}。",
     )
-    parser.add_argument("input", metavar="INPUT", help="输入表格（CSV、XLSX、TSV 或 JSONL），所有单元格按文本读取")
+    parser.add_argument("input", metavar="INPUT", help="输入表格（CSV、XLSX、TSV 或 JSONL）；文本列按文本匹配，其余各列按原值写回")
     parser.add_argument("--column", required=True, metavar="列名", help="要匹配的文本所在的列，例如 项目名称")
     parser.add_argument("--output", required=True, metavar="OUT", help="输出表格，扩展名为 .csv 或 .xlsx，不能与输入文件相同")
     parser.add_argument("--top-k", type=positive_int, default=3, metavar="K", help="每行保留前几个匹配条目（默认 3）")
