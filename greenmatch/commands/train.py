@@ -3,6 +3,7 @@
 import argparse
 import logging
 import sys
+from dataclasses import fields
 
 from greenmatch.commands.options import integer, number
 from greenmatch.training import FIELD_CHOICES, PRESETS, TrainConfig, apply_preset
