@@ -506,3 +506,13 @@ def test_model_load_error_punctuation():
 
     assert ".。" not in str(error)
     assert "Repository not found。" in str(error)
+
+
+@pytest.mark.parametrize("command", ["train", "finetune"])
+def test_optional_float_option_parsed(command):
+    argv = [command, "--target-precision", "0.9"]
+    if command == "finetune":
+        argv += ["--model", "m", "--data", "d", "--output-dir", "o"]
+    args = cli.build_parser().parse_args(argv)
+
+    assert args.target_precision == 0.9

@@ -2,10 +2,9 @@
 
 import logging
 import sys
-import typing
 from dataclasses import MISSING, fields
 
-from greenmatch.commands.options import integer, number
+from greenmatch.commands.options import annotation_type_name, integer, number
 
 METAVARS = {"model": "文件夹或ID", "data": "文件或名称", "output_dir": "文件夹", "text_column": "列名", "codes_column": "列名"}
 TYPE_METAVARS = {"int": "N", "float": "数值"}
@@ -26,7 +25,7 @@ def add_parser(subparsers):
     for spec in fields(FinetuneConfig):
         option = "--" + spec.name.replace("_", "-")
         help_text = spec.metadata.get("help", "")
-        kind = _type_name(spec.type)
+        kind = annotation_type_name(spec.type)
         metavar = METAVARS.get(spec.name, TYPE_METAVARS.get(kind))
         if spec.default is MISSING:
             parser.add_argument(option, dest=spec.name, required=True, metavar=metavar, help=help_text)
@@ -40,14 +39,6 @@ def add_parser(subparsers):
             default = f"；默认 {spec.default}" if spec.default is not None else ""
             parser.add_argument(option, dest=spec.name, type=converter, default=spec.default, metavar=metavar, help=help_text + default)
     parser.set_defaults(run=run)
-
-
-def _type_name(annotation) -> str:
-    """Return ``bool``, ``int``, ``float`` or ``str`` for a field annotation such as ``Optional[float]``."""
-    # typing.Optional[float].__name__ is "Optional", so the arguments are read first.
-    candidates = [argument for argument in typing.get_args(annotation) if argument is not type(None)] or [annotation]
-    name = getattr(candidates[0], "__name__", str(candidates[0]))
-    return name if name in ("bool", "int", "float") else "str"
 
 
 def config_from_args(args):

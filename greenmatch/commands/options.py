@@ -6,6 +6,7 @@ with code 2 before a command loads any data or model.
 
 import argparse
 import math
+import typing
 
 
 def integer(value: str) -> int:
@@ -58,3 +59,17 @@ def port_number(value: str) -> int:
     if not 0 < parsed < 65536:
         raise argparse.ArgumentTypeError(f"端口应在 1 到 65535 之间，实际为 {parsed}")
     return parsed
+
+
+def annotation_type_name(annotation) -> str:
+    """Return ``bool``, ``int``, ``float`` or ``str`` for a dataclass field annotation.
+
+    ``Optional[float]`` yields ``float``: its ``__name__`` is "Optional", so the arguments are
+    read first. A string annotation (from ``from __future__ import annotations``) is searched
+    for the type names.
+    """
+    if isinstance(annotation, str):
+        return next((name for name in ("bool", "int", "float") if name in annotation), "str")
+    candidates = [argument for argument in typing.get_args(annotation) if argument is not type(None)] or [annotation]
+    name = getattr(candidates[0], "__name__", str(candidates[0]))
+    return name if name in ("bool", "int", "float") else "str"

@@ -5,7 +5,7 @@ import logging
 import sys
 from dataclasses import fields
 
-from greenmatch.commands.options import integer, number
+from greenmatch.commands.options import annotation_type_name, integer, number
 from greenmatch.training import FIELD_CHOICES, PRESETS, TrainConfig, apply_preset
 
 # Options shown in the CLI; the recipes expose every field of TrainConfig.
@@ -34,16 +34,8 @@ def add_train_config_arguments(parser: argparse.ArgumentParser, names=CLI_FIELDS
             parser.add_argument(option, dest=name, choices=FIELD_CHOICES[name], default=None, help=help_text)
         else:
             # Ranges are checked by TrainConfig itself, so YAML recipes get the same checks.
-            converter = {"int": integer, "float": number}.get(_type_name(spec.type), str)
+            converter = {"int": integer, "float": number}.get(annotation_type_name(spec.type), str)
             parser.add_argument(option, dest=name, type=converter, default=None, help=help_text)
-
-
-def _type_name(annotation) -> str:
-    text = getattr(annotation, "__name__", str(annotation))
-    for name in ("float", "int", "bool"):
-        if name in text:
-            return name
-    return "str"
 
 
 def config_from_args(args, names=CLI_FIELDS) -> TrainConfig:
