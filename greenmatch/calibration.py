@@ -19,6 +19,11 @@ logger = logging.getLogger(__name__)
 FUSION_GRID = (0.0, 0.25, 0.5, 0.6, 0.75, 0.9, 1.0)
 LEXICAL_GRID = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
 
+# Fewest green texts on which the BM25 and fusion weights are chosen anew. On a dozen texts
+# every weight ties or one lucky text decides, and the choice switched the cross-encoder off
+# (fusion weight 1.0) and cost 0.07 of dev hit@1; below this the model's weights stay.
+MIN_GREEN_TO_CHOOSE_WEIGHTS = 30
+
 
 def choose_threshold(scores: Sequence[float], is_green: Sequence[bool], target_precision: Optional[float] = None):
     """Return the threshold on ``scores`` that best detects not-green texts, and its F1.
@@ -87,26 +92,39 @@ def calibrate(
     config.cosine_mean, config.cosine_std = float(cosines.mean()), float(cosines.std() or 1.0)
     config.lexical_mean, config.lexical_std = float(lexical.mean()), float(lexical.std() or 1.0)
 
+    choose_weights = int(is_green.sum()) >= MIN_GREEN_TO_CHOOSE_WEIGHTS
+    report["weights_chosen"] = choose_weights
+    if not choose_weights:
+        logger.warning(
+            "Only %d green texts (fewer than %d): keeping BM25 weight %.2f and fusion weight %.2f, recalibrating the threshold only",
+            int(is_green.sum()),
+            MIN_GREEN_TO_CHOOSE_WEIGHTS,
+            config.lexical_weight,
+            config.fusion_weight,
+        )
+
     lexical_quality = {}
-    for weight in LEXICAL_GRID:
+    for weight in LEXICAL_GRID if choose_weights else ():
         orders = np.argsort(-matcher.retrieval_scores(cosines, lexical, weight), axis=1, kind="stable")
         lexical_quality[weight] = _ranking_quality(orders, selection, matcher)
-    # Among equally good weights, prefer the smaller BM25 share: the dense retriever generalises to paraphrases.
-    config.lexical_weight = _choose_weight("BM25 weight in retrieval", lexical_quality, prefer=min)
-    report["lexical_hit_at_1_mrr"] = {str(w): [round(v, 4) for v in quality] for w, quality in lexical_quality.items()}
+    if choose_weights:
+        # Among equally good weights, prefer the smaller BM25 share: the dense retriever generalises to paraphrases.
+        config.lexical_weight = _choose_weight("BM25 weight in retrieval", lexical_quality, prefer=min)
+        report["lexical_hit_at_1_mrr"] = {str(w): [round(v, 4) for v in quality] for w, quality in lexical_quality.items()}
 
     scored = matcher.score(texts, shortlist=shortlist, fusion_weight=0.0, rerank=matcher.cross_encoder is not None)
     if matcher.cross_encoder is not None:
         logits = np.concatenate([s["logit"][~np.isnan(s["logit"])] for s in scored])
         config.logit_mean, config.logit_std = float(logits.mean()), float(logits.std() or 1.0)
 
-        fusion_quality = {}
-        for weight in FUSION_GRID:
-            orders = [_fused_order(s, weight, matcher) for s in scored]
-            fusion_quality[weight] = _ranking_quality(orders, selection, matcher)
-        # Among equally good weights, prefer the one leaning on retrieval: it is cheaper to trust.
-        config.fusion_weight = _choose_weight("Fusion weight", fusion_quality, prefer=max)
-        report["fusion_hit_at_1_mrr"] = {str(w): [round(v, 4) for v in quality] for w, quality in fusion_quality.items()}
+        if choose_weights:
+            fusion_quality = {}
+            for weight in FUSION_GRID:
+                orders = [_fused_order(s, weight, matcher) for s in scored]
+                fusion_quality[weight] = _ranking_quality(orders, selection, matcher)
+            # Among equally good weights, prefer the one leaning on retrieval: it is cheaper to trust.
+            config.fusion_weight = _choose_weight("Fusion weight", fusion_quality, prefer=max)
+            report["fusion_hit_at_1_mrr"] = {str(w): [round(v, 4) for v in quality] for w, quality in fusion_quality.items()}
     else:
         config.fusion_weight = 1.0
 

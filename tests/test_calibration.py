@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
-from greenmatch.calibration import FUSION_GRID, LEXICAL_GRID, calibrate, choose_threshold
+from greenmatch.calibration import FUSION_GRID, LEXICAL_GRID, MIN_GREEN_TO_CHOOSE_WEIGHTS, calibrate, choose_threshold
 from greenmatch.labelled import LabelledText
 from greenmatch.matcher import Matcher
 
@@ -44,12 +44,32 @@ def calibrated(tmp_path_factory, tiny_model_dir):
         LabelledText("连锁餐饮门店"),
         LabelledText("高档住宅小区"),
     ]
+    matcher.config.lexical_weight, matcher.config.fusion_weight = 0.45, 0.65
     report = calibrate(matcher, selection, shortlist=5)
     return matcher, report
 
 
-def test_calibration_weights_from_grid(calibrated):
-    matcher, _ = calibrated
+def test_small_selection_keeps_weights(calibrated):
+    matcher, report = calibrated
+    assert report["weights_chosen"] is False
+    assert (matcher.config.lexical_weight, matcher.config.fusion_weight) == (0.45, 0.65)
+
+
+@pytest.fixture(scope="module")
+def calibrated_large(tmp_path_factory, tiny_model_dir, catalogue):
+    folder = tmp_path_factory.mktemp("calibrated_large") / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    matcher = Matcher.from_pretrained(folder)
+    matcher.config.lexical_weight, matcher.config.fusion_weight = 0.45, 0.65
+    green = [LabelledText(entry.title, (entry.code,)) for entry in catalogue.entries[:MIN_GREEN_TO_CHOOSE_WEIGHTS]]
+    not_green = [LabelledText(text) for text in ("商业综合体开发", "连锁餐饮门店", "高档住宅小区", "游艇俱乐部", "珠宝首饰零售")]
+    report = calibrate(matcher, green + not_green, shortlist=5)
+    return matcher, report
+
+
+def test_large_selection_chooses_weights(calibrated_large):
+    matcher, report = calibrated_large
+    assert report["weights_chosen"] is True
     assert matcher.config.lexical_weight in LEXICAL_GRID
     assert matcher.config.fusion_weight in FUSION_GRID
 

@@ -28,7 +28,7 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
-    from greenmatch.calibration import calibrate
+    from greenmatch.calibration import MIN_GREEN_TO_CHOOSE_WEIGHTS, calibrate
     from greenmatch.labelled import load_dataset_or_file
     from greenmatch.matcher import CONFIG_NAME, Matcher
     from greenmatch.model_card import write_model_card
@@ -64,7 +64,13 @@ def run(args) -> int:
 
     config = matcher.config
     print(f"已在 {source}（{len(selection)} 条）上重新校准 {folder}：")
-    print(f"  BM25 权重 {config.lexical_weight:.2f}，融合权重 {config.fusion_weight:.2f}")
+    if report["weights_chosen"]:
+        print(f"  BM25 权重 {config.lexical_weight:.2f}，融合权重 {config.fusion_weight:.2f}")
+    else:
+        print(
+            f"  绿色文本只有 {report['selection_green']} 条（少于 {MIN_GREEN_TO_CHOOSE_WEIGHTS} 条），不足以重新选择权重，"
+            f"沿用模型原有的 BM25 权重 {config.lexical_weight:.2f} 和融合权重 {config.fusion_weight:.2f}，只重新校准阈值。"
+        )
     print(f"  判定分数 {config.verdict_score}，非绿色阈值 {config.threshold:.4f}")
     print(f"  {config.threshold_source}")
     return 0
