@@ -11,6 +11,8 @@ followed by
 
     是否绿色      是 or 否; empty where the text cell is empty
     判定分数      the score the not-green threshold was applied to (`MatchResult.verdict_score`)
+    文本已截断    是 where the text was longer than the models read, so that only its start was
+                  matched; empty otherwise
 
 Input values. The text column is read as text for matching (`greenmatch.tables.cell_text`),
 but every input cell is written back as the input stored it: XLSX numbers, dates and
@@ -69,6 +71,7 @@ OUTPUT_SUFFIXES = (".csv", ".xlsx")
 OUTPUT_SHEET_NAME = "匹配结果"
 GREEN_COLUMN = "是否绿色"
 VERDICT_SCORE_COLUMN = "判定分数"
+TRUNCATED_COLUMN = "文本已截断"
 GREEN_VALUES = {True: "是", False: "否", None: ""}
 PROGRESS_FORMAT = 1
 
@@ -115,7 +118,7 @@ def result_columns(top_k: int) -> List[str]:
     columns = []
     for rank in range(1, top_k + 1):
         columns.extend(rank_columns(rank))
-    return columns + [GREEN_COLUMN, VERDICT_SCORE_COLUMN]
+    return columns + [GREEN_COLUMN, VERDICT_SCORE_COLUMN, TRUNCATED_COLUMN]
 
 
 def progress_path(output_path, process_index: Optional[int] = None) -> Path:
@@ -456,6 +459,7 @@ class BatchJob:
                 values[score_column].append(result.scores[rank - 1] if present else None)
             values[GREEN_COLUMN].append(GREEN_VALUES[result.is_green])
             values[VERDICT_SCORE_COLUMN].append(result.verdict_score)
+            values[TRUNCATED_COLUMN].append("是" if result.truncated else "")
 
         results = pd.DataFrame(values, index=self.table.index)
         return pd.concat([self.table, results], axis=1)

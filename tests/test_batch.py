@@ -295,6 +295,12 @@ def test_long_text_matched(mixed_run):
     assert output.loc[11, "第1匹配代码"] != ""
 
 
+def test_long_text_marked_in_output(mixed_run):
+    output, _ = mixed_run
+    assert output.loc[11, "文本已截断"] == "是"
+    assert (output["文本已截断"] == "是").sum() == 1
+
+
 def test_verdict_counts_add_up(mixed_run):
     _, summary = mixed_run
     assert summary.green + summary.not_green + summary.empty == summary.rows
