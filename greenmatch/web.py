@@ -334,14 +334,14 @@ def read_columns(path: Optional[str]) -> Tuple[List[str], Optional[str], str]:
     except GreenmatchError as error:
         logger.warning("Web upload rejected: %s", error)
         message = hide_server_folders(str(error), path)
-        gr.Warning(message, title="无法读取文件")
+        gr.Warning(html.escape(message), title="无法读取文件")
         return [], None, render_error(message)
 
     columns = list(frame.columns)
     if not columns:
         message = f"文件 {Path(path).name} 没有表头。请在第一行写上列名后再上传。"
         logger.warning("Web upload rejected: %s has no header", path)
-        gr.Warning(message, title="无法读取文件")
+        gr.Warning(html.escape(message), title="无法读取文件")
         return [], None, render_error(message)
     status = render_info(f"已读取 {Path(path).name}：{len(frame)} 行，{len(columns)} 列。请选择文本所在的列，然后开始匹配。")
     return columns, choose_text_column(columns), status
@@ -398,7 +398,7 @@ def run_batch(matcher, path: Optional[str], column: Optional[str], top_k: float,
     except GreenmatchError as error:
         logger.warning("Web batch of %s failed: %s", path, error)
         message = hide_server_folders(str(error), path, output)
-        gr.Warning(message, title="批量匹配失败")
+        gr.Warning(html.escape(message), title="批量匹配失败")
         return render_error(message), None
 
     logger.info("Web batch of %s: %d rows written to %s", path, summary.rows, output)
@@ -517,7 +517,10 @@ def _build_batch_tab(gr, matcher) -> None:
     with gr.Row():
         upload = gr.File(label="上传文件（CSV 或 XLSX）", file_types=UPLOAD_TYPES, type="filepath", scale=2, elem_id="batch-file")
         with gr.Column(scale=1, min_width=220):
-            column = gr.Dropdown(choices=[], value=None, label="文本所在列", info="上传文件后从表头中选择", elem_id="batch-column")
+            # allow_custom_value lets API clients name the column; run_batch checks it against the table.
+            column = gr.Dropdown(
+                choices=[], value=None, allow_custom_value=True, label="文本所在列", info="上传文件后从表头中选择", elem_id="batch-column"
+            )
             top_k = gr.Slider(1, MAX_BATCH_TOP_K, value=DEFAULT_BATCH_TOP_K, step=1, label="每条文本保留前几个条目", elem_id="batch-top-k")
             button = gr.Button("开始批量匹配", variant="primary", elem_id="batch-button")
     status = gr.HTML(elem_id="batch-status")
