@@ -14,6 +14,7 @@ examples, the not-green training texts, and an example of a domain team's labell
 
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -51,9 +52,13 @@ class LabelledText:
 
 
 def parse_codes(cell: str) -> tuple:
-    """Split a code cell such as ``3.2.2; 5.1.3`` into codes, keeping their order."""
+    """Split a code cell such as ``3.2.2; 5.1.3`` into codes, keeping their order.
+
+    Full-width digits and dots (``３．２．２``, typed with a Chinese input method) are read as
+    their ASCII forms (NFKC normalisation).
+    """
     codes = []
-    for code in _CODE_SEPARATOR.split(str(cell or "").strip()):
+    for code in _CODE_SEPARATOR.split(unicodedata.normalize("NFKC", str(cell or "")).strip()):
         code = code.strip().rstrip(".")
         if code and code not in codes:
             codes.append(code)

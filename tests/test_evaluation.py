@@ -27,7 +27,7 @@ from greenmatch.evaluation import (
     oracle_threshold,
     per_level1_hit_at_1,
 )
-from greenmatch.labelled import LabelledText, load_labelled
+from greenmatch.labelled import LabelledText, load_labelled, parse_codes
 from greenmatch.ranking import Ranking
 
 # Texts written for these tests, with codes of the embedded 2019 catalogue. An empty code
@@ -413,3 +413,7 @@ def test_command_evaluates_model_rankers(labelled_file, catalogue, tmp_path, mon
     names = [result["name"] for result in document["results"]]
     assert StubMatcher.loaded == ["models/a", "models/b"]
     assert names == ["retriever", "rerank", "retriever [b]", "rerank [b]"]
+
+
+def test_full_width_codes_parsed():
+    assert parse_codes("３．２．２；５．１．３") == ("3.2.2", "5.1.3")
