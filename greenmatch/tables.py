@@ -464,5 +464,6 @@ def _escape_csv_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     for number in range(len(escaped.columns)):
         column = escaped.iloc[:, number]
         if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column)):
-            escaped.isetitem(number, column.map(escape_csv_formula))
+            # map on an object column would infer float64 and write 1000000 as 1000000.0.
+            escaped.isetitem(number, pd.Series([escape_csv_formula(value) for value in column], index=column.index, dtype=object))
     return escaped

@@ -310,12 +310,16 @@ def match_text(matcher, text: Optional[str], top_k: float) -> Tuple[str, str, st
 
 
 def choose_text_column(columns: Sequence[str]) -> Optional[str]:
-    """Return the column to preselect: the first one named like a text column, else the first."""
+    """Return the column to preselect: the first one named like a text column, else None.
+
+    Preselecting an arbitrary column matched a title row's cells (序号, 1, 2, 合计) as texts
+    without a warning, so without a known name the analyst chooses.
+    """
     for hint in TEXT_COLUMN_HINTS:
         for column in columns:
             if column.strip().lower() == hint.lower():
                 return column
-    return columns[0] if columns else None
+    return None
 
 
 def read_columns(path: Optional[str]) -> Tuple[List[str], Optional[str], str]:

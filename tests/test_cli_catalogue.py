@@ -150,3 +150,11 @@ def test_main_all_commands_show_tree(capsys):
 
     assert exit_code == 0
     assert len(lines["entries"]) == 211
+
+
+def test_show_full_width_code(capsys):
+    exit_code = run_catalogue_command(["catalogue", "show", " ５．２．５ "])
+    output = capsys.readouterr().out
+
+    assert exit_code == 0
+    assert "代码：5.2.5" in output

@@ -189,8 +189,8 @@ def test_column_choice_prefers_text_names():
     assert choose_text_column(["序号", "金额", "贷款用途"]) == "贷款用途"
 
 
-def test_column_choice_falls_back_to_first():
-    assert choose_text_column(["编号", "说明"]) == "编号"
+def test_column_choice_left_to_analyst():
+    assert choose_text_column(["2024年绿色贷款台账", "Unnamed: 1"]) is None
 
 
 def test_output_keeps_csv():

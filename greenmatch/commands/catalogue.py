@@ -2,6 +2,7 @@
 
 import re
 import sys
+import unicodedata
 from typing import Optional
 
 from greenmatch.errors import CatalogueError
@@ -83,6 +84,8 @@ def run_show(args) -> int:
     catalogue = load_catalogue_from_args(args)
 
     if args.code:
+        # Codes typed with a Chinese input method have full-width digits and dots (３．１．４).
+        args.code = unicodedata.normalize("NFKC", args.code).strip()
         if args.code not in catalogue:
             # Exit code 2 like every other invalid input (see greenmatch.cli).
             print(f"错误：目录中没有代码为“{args.code}”的三级条目。可运行 greenmatch catalogue show 查看全部代码。", file=sys.stderr)
