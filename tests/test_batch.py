@@ -39,6 +39,8 @@ from greenmatch.commands import match_file as match_file_command
 from greenmatch.errors import InputFileError
 from greenmatch.matcher import Matcher
 
+from child_process import default_sigint
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 RECIPE = REPOSITORY / "recipes" / "match_batch.py"
 TEXT_COLUMN = "项目名称"
@@ -638,13 +640,16 @@ def test_interrupted_cli_resumes(matcher, tiny_model_dir, interrupt_input, tmp_p
         "match-file", str(input_path), "--column", TEXT_COLUMN, "--output", str(output_path),
         "--model", tiny_model_dir, "--chunk-size", "3", "--no-progress",
     )  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"}, preexec_fn=default_sigint
+    )
     deadline = time.monotonic() + 300
     while chunk_lines(sidecar) < 1 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     process.send_signal(stop_signal)
     _, stderr = process.communicate(timeout=120)
 
+    assert sidecar.exists(), f"exit code {process.returncode}: {stderr.decode()[-2000:]}"
     header, saved_chunks, _ = read_progress_file(sidecar)
     saved_rows = {row.row: row for rows in saved_chunks.values() for row in rows}
     assert not output_path.exists(), stderr.decode()

@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "recipes"))
 
 from _common import parse_train_config  # noqa: E402
+from child_process import default_sigint
 
 TINY_OPTIONS = [
     "--num_queries", "2", "--simcse_batch_size", "16", "--cross_batch_size", "16", "--max_cross_pairs", "300",
@@ -71,7 +72,7 @@ def test_resume_skips_finished_stage(tmp_path, tiny_base_model):
         str(Path(sys.executable).with_name("greenmatch")), "train", "--output-dir", str(output), "--base-model", tiny_base_model,
         "--num-queries", "2", "--shortlist", "5", "--use-cpu",
     ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     done_marker = output / "retriever" / ".done"
     deadline = time.time() + 600
     while not done_marker.exists() and process.poll() is None and time.time() < deadline:

@@ -40,6 +40,8 @@ from greenmatch.web import (
     shared_spans,
 )
 
+from child_process import default_sigint
+
 REPO = Path(__file__).resolve().parents[1]
 DOCS_SCREENSHOT = REPO / "docs" / "images" / "web.png"
 CHROMIUM = "/usr/bin/chromium"
@@ -338,7 +340,7 @@ def test_serve_starts_and_stops(tiny_model_dir):
     port = free_port()
     command = [sys.executable, "-c", SERVE_SCRIPT, "serve", "--model", tiny_model_dir, "--port", str(port)]
     environment = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment, preexec_fn=default_sigint)
     try:
         first_line = read_line(process, timeout=SERVER_START_SECONDS)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as response:
