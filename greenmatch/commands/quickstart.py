@@ -30,7 +30,7 @@ def run(args) -> int:
 
     folder = default_model_dir()
     if args.retrain or not (folder / "greenmatch.json").exists():
-        print(f"未找到快速模型，开始训练（2 核 CPU 约 10 分钟），保存到 {folder} …")
+        print(f"未找到快速模型，开始训练（2 核 CPU 约 8 分钟），保存到 {folder} …")
         train(TrainConfig(output_dir=str(folder), preset="quick", resume=not args.retrain))
     else:
         print(f"复用已训练的快速模型：{folder}")
