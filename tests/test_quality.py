@@ -1,6 +1,6 @@
 """Quality with the real base model: the quick preset of moka-ai/m3e-small on the embedded catalogue.
 
-Training takes about 10 minutes on 2 CPU cores, so the model is trained once per session.
+Training takes about 8 minutes on 2 idle CPU cores, so the model is trained once per session.
 """
 
 import pytest
