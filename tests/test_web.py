@@ -6,7 +6,8 @@ Without that variable a missing Chromium fails them, so CI cannot pass without r
 
 The single-match browser test saves a screenshot of the page in pytest's temporary folder.
 Set ``GREENMATCH_WRITE_SCREENSHOT=1`` to write it to docs/images/web.png instead, the image
-the README shows, when the page has changed on purpose.
+the README shows, when the page has changed on purpose. It then shows the tiny model's
+meaningless matches; the current image was taken with a trained quick model.
 """
 
 import argparse
