@@ -87,6 +87,7 @@ def train_cross_encoder(
         report_to="none",
         seed=seed,
         ddp_find_unused_parameters=False,
+        dataloader_pin_memory=torch.cuda.is_available(),
         **training_kwargs,
     )
     trainer = CrossEncoderTrainer(

@@ -69,6 +69,10 @@ def set_dropout(model: SentenceTransformer, dropout: float) -> None:
 
 
 def _training_arguments(output_dir: Path, epochs: float, batch_size: int, learning_rate: float, seed: int, **extra):
+    import torch
+
+    # Pinned memory only speeds up copies to a GPU; on CPU it prints a warning at every stage.
+    extra.setdefault("dataloader_pin_memory", torch.cuda.is_available())
     return SentenceTransformerTrainingArguments(
         output_dir=str(output_dir),
         num_train_epochs=epochs,
