@@ -2,9 +2,9 @@
 
 The matcher's models read the first ``Matcher._character_limit()`` characters of a text. BM25
 can read the whole text or only that window, and can count a repeated query token every time,
-at most a few times, or once. For each way this script puts a BM25 index into a trained
-matcher, recalibrates the matcher on the training selection set exactly as
-``greenmatch train`` does, evaluates it on the dev set, and prints how far long texts with no
+at most a few times, or once. For each way, this script puts a BM25 index into a trained
+matcher and recalibrates the matcher on the training selection set as ``greenmatch train``
+does. It then evaluates the matcher on the dev set and prints how far long texts with no
 green item rise above the not-green threshold. Run:
 
     python benchmarks/bm25_window.py --model /tmp/timing_quick
@@ -13,10 +13,6 @@ green item rise above the not-green threshold. Run:
 import argparse
 import copy
 import logging
-from collections import Counter
-from typing import Optional
-
-import numpy as np
 
 from greenmatch.baselines import BM25Ranker
 from greenmatch.calibration import calibrate
@@ -37,31 +33,6 @@ ORDINARY_ITEMS = (
     "棋牌室服务 保健服务 养生保健服务 足浴服务 烟草制品零售 酒类经营 保健食品销售 药品零售 医疗器械销售 "
     "图书出版物零售 音像制品零售 网络文化经营"
 ).split()
-
-
-class BoundedBM25(BM25Ranker):
-    """BM25 that keeps each query token at most ``max_repeats`` times (None: every time)."""
-
-    def __init__(self, catalogue, max_chars: Optional[int], max_repeats: Optional[int]):
-        super().__init__(catalogue, max_chars=max_chars)
-        self.max_repeats = max_repeats
-
-    def score_all(self, text: str) -> np.ndarray:
-        if self.max_chars is not None:
-            text = text[: self.max_chars]
-        tokens = self.tokenize(text)
-        if self.max_repeats is not None:
-            seen = Counter()
-            kept = []
-            for token in tokens:
-                seen[token] += 1
-                if seen[token] <= self.max_repeats:
-                    kept.append(token)
-            tokens = kept
-        token_ids = self.index.get_tokens_ids(tokens)
-        if not token_ids:
-            return np.zeros(len(self.codes), dtype=np.float32)
-        return self.index.get_scores_from_ids(token_ids)
 
 
 def long_texts() -> list:
@@ -90,7 +61,7 @@ def main() -> None:
     ]
     for name, max_chars, max_repeats in variants:
         matcher.config = copy.deepcopy(trained_config)
-        matcher._lexical_index = BoundedBM25(matcher.catalogue, max_chars, max_repeats)
+        matcher._lexical_index = BM25Ranker(matcher.catalogue, max_chars=max_chars, max_repeats=max_repeats)
         calibrate(matcher, selection, shortlist=trained_config.shortlist)
         config = matcher.config
         print(f"## {name}: BM25 weight {config.lexical_weight}, fusion weight {config.fusion_weight}, threshold {config.threshold:.3f}")

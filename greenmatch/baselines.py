@@ -10,6 +10,7 @@ compares them with trained models on the same data.
 
 import logging
 import re
+from collections import Counter
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
@@ -85,6 +86,17 @@ def _top_k(scores: np.ndarray, codes: Sequence[str], top_k: int, verdict_score: 
     )
 
 
+def _limit_repeats(tokens: List[str], max_repeats: int) -> List[str]:
+    """Keep the first ``max_repeats`` occurrences of each token, in their order."""
+    seen = Counter()
+    kept = []
+    for token in tokens:
+        seen[token] += 1
+        if seen[token] <= max_repeats:
+            kept.append(token)
+    return kept
+
+
 class BM25Ranker:
     """BM25 (bm25s, Lucene variant, k1=1.5, b=0.75) over the entries' matching texts.
 
@@ -95,12 +107,12 @@ class BM25Ranker:
         name: the label in reports, by default ``bm25-<tokenizer>``.
 
         max_chars: score only the first ``max_chars`` characters of a text (None: all).
-        distinct_tokens: count a repeated query token once.
+        max_repeats: count a repeated query token at most this many times (None: every time).
 
     ``verdict_score`` is the top BM25 score. It grows with the number of query tokens that
     occur in the catalogue, so it is not comparable across texts of very different length
-    unless ``max_chars`` and ``distinct_tokens`` bound it; the matcher sets both, the baseline
-    keeps plain BM25.
+    unless ``max_chars`` and ``max_repeats`` bound it. The matcher sets both, and the
+    baseline keeps plain BM25.
     """
 
     def __init__(
@@ -109,7 +121,7 @@ class BM25Ranker:
         tokenizer: str = "char",
         name: Optional[str] = None,
         max_chars: Optional[int] = None,
-        distinct_tokens: bool = False,
+        max_repeats: Optional[int] = None,
     ):
         import bm25s
 
@@ -119,7 +131,7 @@ class BM25Ranker:
         self.tokenizer = tokenizer
         self.name = name or f"bm25-{tokenizer}"
         self.max_chars = max_chars
-        self.distinct_tokens = distinct_tokens
+        self.max_repeats = max_repeats
         self.threshold: Optional[float] = None
         self.codes = catalogue.codes
 
@@ -133,8 +145,8 @@ class BM25Ranker:
         if self.max_chars is not None:
             text = text[: self.max_chars]
         tokens = self.tokenize(text)
-        if self.distinct_tokens:
-            tokens = list(dict.fromkeys(tokens))
+        if self.max_repeats is not None:
+            tokens = _limit_repeats(tokens, self.max_repeats)
         token_ids = self.index.get_tokens_ids(tokens)
         if not token_ids:
             return np.zeros(len(self.codes), dtype=np.float32)

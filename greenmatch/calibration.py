@@ -19,9 +19,9 @@ logger = logging.getLogger(__name__)
 FUSION_GRID = (0.0, 0.25, 0.5, 0.6, 0.75, 0.9, 1.0)
 LEXICAL_GRID = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
 
-# Fewest green texts on which the BM25 and fusion weights are chosen anew. On a dozen texts
-# every weight ties or one lucky text decides, and the choice switched the cross-encoder off
-# (fusion weight 1.0) and cost 0.07 of dev hit@1; below this the model's weights stay.
+# Minimum number of green texts for choosing the BM25 and fusion weights anew. On 12 texts the
+# choice switched the cross-encoder off (fusion weight 1.0) and cost 0.07 of dev hit@1, so
+# below this minimum the model's weights are kept.
 MIN_GREEN_TO_CHOOSE_WEIGHTS = 30
 
 

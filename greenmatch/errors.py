@@ -41,7 +41,7 @@ class OutputLocationError(GreenmatchError, OSError):
     """An output file or folder cannot be written at the path the user gave."""
 
 
-# Chinese reasons for the errno values a user can fix; others show the system's own text.
+# Chinese reasons for the errno values a user can fix. Other values show the system's own text.
 OS_ERROR_REASONS = {
     errno.ENOENT: "路径不存在",
     errno.EACCES: "没有权限",
@@ -65,8 +65,8 @@ def check_writable_folder(folder, option: str, target=None) -> None:
     """Check that ``folder`` is a writable folder, or can be created as one, without creating it.
 
     The nearest existing folder on the path is tested by creating and deleting a temporary
-    file in it, because permission bits do not show every case: root passes ``os.access``
-    everywhere, and /proc or a read-only mount reject writes whatever the bits say.
+    file in it, because permission bits miss cases. Root passes ``os.access`` everywhere, and
+    /proc or a read-only mount reject writes whatever the permission bits allow.
 
     Args:
         folder: the folder that will receive output files.

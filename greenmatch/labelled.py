@@ -170,7 +170,7 @@ def _check_codes(codes, catalogue, path, row_number, column, unknown_codes) -> t
     return tuple(known)
 
 
-# Longest third cell of a first line still taken as a (possibly invalid) pair label, e.g. "2", "-1", "1.0".
+# Maximum length of a first line's third cell that is still read as a pair label, valid or not, e.g. "2", "-1", "1.0".
 _MAX_LABEL_LENGTH = 3
 
 

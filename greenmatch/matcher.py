@@ -273,13 +273,13 @@ class Matcher:
         """Return the BM25 score of every text for every entry, shape (texts, entries).
 
         BM25 reads the same leading characters the models read, and counts a repeated token
-        once. Unbounded, the score of a long text grows with its length: a 382-character
+        once. Unbounded, the score of a long text grows with its length, so a 382-character
         business scope with no green item scored far above the threshold.
         """
         from greenmatch.baselines import BM25Ranker
 
         if self._lexical_index is None:
-            self._lexical_index = BM25Ranker(self.catalogue, max_chars=self._character_limit(), distinct_tokens=True)
+            self._lexical_index = BM25Ranker(self.catalogue, max_chars=self._character_limit(), max_repeats=1)
         return np.stack([self._lexical_index.score_all(text) for text in texts]).astype(np.float64)
 
     def retrieval_scores(self, cosines: np.ndarray, lexical: np.ndarray, lexical_weight: Optional[float] = None) -> np.ndarray:
@@ -467,7 +467,7 @@ class Matcher:
 
 @contextlib.contextmanager
 def _quiet_weight_loading():
-    """Hide transformers' "Loading weights" bars, which print twice on every command that loads a model."""
+    """Hide transformers' "Loading weights" bar, which prints once for each model a command loads."""
     from transformers.utils import logging as transformers_logging
 
     was_enabled = transformers_logging.is_progress_bar_enabled()

@@ -71,7 +71,7 @@ def set_dropout(model: SentenceTransformer, dropout: float) -> None:
 def _training_arguments(output_dir: Path, epochs: float, batch_size: int, learning_rate: float, seed: int, **extra):
     import torch
 
-    # Pinned memory only speeds up copies to a GPU; on CPU it prints a warning at every stage.
+    # Pinned memory only speeds up copies to a GPU. On CPU, transformers warns about it at every stage.
     extra.setdefault("dataloader_pin_memory", torch.cuda.is_available())
     return SentenceTransformerTrainingArguments(
         output_dir=str(output_dir),

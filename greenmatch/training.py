@@ -31,7 +31,7 @@ from greenmatch.labelled import LabelledText, load_dataset_or_file
 from greenmatch.queries import build_generators, generate_queries
 
 # accelerate (which imports torch) and greenmatch.pairs (which imports datasets) are imported
-# inside the functions that use them: `greenmatch train --help` reads TrainConfig from here.
+# inside the functions that use them, because `greenmatch train --help` reads TrainConfig from here.
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class TrainConfig:
         check_train_config(self)
 
 
-# Allowed values of the fields with a closed set of values; the CLI offers them as choices.
+# Allowed values of the fields that take one of a fixed set. The CLI offers them as choices.
 FIELD_CHOICES = {"pair_mode": PAIR_MODES, "pooling": POOLING_MODES}
 
 # The smallest value of each numeric field: 1, or 0 where zero means skip, none or no limit.
@@ -137,7 +137,7 @@ def _check_number(config: TrainConfig, spec) -> None:
     expected = "整数" if kinds == (int,) else "数字"
     hint = ""
     if isinstance(value, str):
-        # PyYAML reads 3e-5 as a string; it needs a dot (3.0e-5) to be a float.
+        # PyYAML reads 3e-5 as a string. It needs a dot (3.0e-5) to read a float.
         hint = "YAML 文件中的科学计数法请带小数点，例如 3.0e-5。"
     raise ConfigError(f"{_setting_name(spec.name)}应为{expected}，实际为“{value}”。{hint}")
 
@@ -412,7 +412,7 @@ def check_output_dir(config: TrainConfig) -> None:
     files in it.
 
     Raises:
-        OutputLocationError: the path is a file, cannot be written, or holds files of something else.
+        OutputLocationError: the path is a file, cannot be written, or contains files that are not a greenmatch training run.
     """
     output = Path(config.output_dir)
     check_writable_folder(output, "--output-dir")

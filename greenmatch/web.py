@@ -435,7 +435,7 @@ def hide_server_folders(message: str, *paths) -> str:
         if path:
             folders.update({str(Path(path).parent), str(Path(path).resolve().parent)})
     folders -= {".", os.sep}
-    # Longest first, so that a folder inside another is removed whole.
+    # Remove the longer paths first, so that a folder inside another is removed whole.
     for folder in sorted(folders, key=len, reverse=True):
         message = message.replace(folder + os.sep, "")
     return message

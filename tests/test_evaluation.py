@@ -417,3 +417,10 @@ def test_command_evaluates_model_rankers(labelled_file, catalogue, tmp_path, mon
 
 def test_full_width_codes_parsed():
     assert parse_codes("３．２．２；５．１．３") == ("3.2.2", "5.1.3")
+
+
+def test_bm25_max_repeats_caps_tokens(catalogue):
+    ranker = BM25Ranker(catalogue, max_repeats=2)
+    twice, three_times = ranker.score_all("光伏、光伏"), ranker.score_all("光伏、光伏、光伏")
+    assert (twice == three_times).all()
+    assert (twice > BM25Ranker(catalogue, max_repeats=1).score_all("光伏")).any()

@@ -350,7 +350,7 @@ def test_long_cell_csv_kept_whole(tmp_path):
     assert read_table(path)["项目名称"].tolist() == [LONG_TEXT]
 
 
-def test_csv_output_keeps_whole_numbers_in_mixed_column(tmp_path):
+def test_csv_keeps_whole_numbers(tmp_path):
     path = tmp_path / "out.csv"
     write_table(pd.DataFrame({"金额": pd.Series([1000000, 2.5], dtype=object)}), path)
     assert read_table(path)["金额"].tolist() == ["1000000", "2.5"]
